@@ -1,0 +1,153 @@
+"""``AsyncWrkClient``: the Wrk API over one ``httpx.AsyncClient``, for triggers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import tenacity
+
+from wrk_provider.client import protocol
+from wrk_provider.client.errors import WrkError, WrkUnreachableError
+from wrk_provider.client.models import Launch, LaunchPage
+from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig
+from wrk_provider.client.retry import RetryPolicy, gave_up, retry_options
+
+
+class AsyncWrkClient:
+    """The async twin of :class:`~wrk_provider.client.sync.WrkClient`: same arguments, same
+    rules, awaitable calls. Close it with ``await client.aclose()`` or ``async with``."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        auth_scheme: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_insecure_http: bool = False,
+        page_size: int | None = None,
+        allow_naive_datetimes: bool = True,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.config = ClientConfig.create(
+            api_key,
+            base_url=base_url,
+            auth_scheme=auth_scheme,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            retry=retry,
+            allow_insecure_http=allow_insecure_http,
+            page_size=page_size,
+            allow_naive_datetimes=allow_naive_datetimes,
+        )
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._paged_api: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncWrkClient(base_url={self.config.base_url!r})"
+
+    async def __aenter__(self) -> AsyncWrkClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    async def get_launches(self, **filters: Any) -> list[Launch]:
+        """Launches matching the filters, newest first, from every page."""
+        launches = [launch async for launch in self.iter_launches(**filters)]
+        launches.sort(key=lambda launch: launch.start_date, reverse=True)
+        return launches
+
+    async def iter_launches(self, **filters: Any) -> AsyncIterator[Launch]:
+        """Launches matching the filters, in the server's order, one page held at a time."""
+        pager = protocol.Pager(
+            protocol.LaunchFilters.create(allow_naive=self.config.allow_naive_datetimes, **filters),
+            self.config.page_size,
+        )
+        request: ApiRequest | None = pager.first_request()
+        while request is not None:
+            launches, request = pager.read(request, await self._send(request))
+            self._paged_api = pager.last_page is not None and pager.last_page.is_paged
+            for launch in launches:
+                yield launch
+
+    async def list_page(self, request: ApiRequest) -> LaunchPage:
+        """One listing request, read as a page: for callers that plan their own paging."""
+        return protocol.read_page(request, await self._send(request))
+
+    async def get_launch(self, launch_id: int | str) -> Launch:
+        """The launch with this id; ``WrkNotFoundError`` when there is none."""
+        lookup = protocol.LaunchLookup(launch_id, self._paged_api)
+        request: ApiRequest | None = lookup.first_request()
+        while request is not None:
+            request = lookup.read(request, await self._send(request))
+        self._paged_api = lookup.paged_api
+        assert lookup.launch is not None
+        return lookup.launch
+
+    async def pause_launch(self, launch_id: int | str) -> bool:
+        request = protocol.action_request(launch_id, "pause")
+        return protocol.read_action(request, await self._send(request), "pause")
+
+    async def resume_launch(self, launch_id: int | str) -> bool:
+        request = protocol.action_request(launch_id, "resume")
+        return protocol.read_action(request, await self._send(request), "resume")
+
+    async def check(self) -> LaunchPage:
+        request = protocol.Pager(protocol.LaunchFilters()).first_request()
+        return protocol.read_page(request, await self._send(request))
+
+    async def _send(self, request: ApiRequest) -> ApiResponse:
+        policy = self.config.retry
+        retrying = tenacity.AsyncRetrying(**retry_options(policy))
+        try:
+            return await retrying(self._send_once, request)
+        except WrkError as error:
+            raise gave_up(error, retrying.statistics.get("attempt_number", 1)) from None
+
+    async def _send_once(self, request: ApiRequest) -> ApiResponse:
+        try:
+            answer = await self._http.request(
+                request.method,
+                self.config.url(request.path),
+                params=dict(request.params) or None,
+                json=request.json_body,
+                headers=self.config.headers(),
+            )
+        except httpx.HTTPError as exc:
+            raise WrkUnreachableError(
+                f"{request.describe()} could not reach {self.config.base_url} "
+                f"({_describe_failure(exc)}): check the base URL and the network.",
+                endpoint=request.endpoint,
+                launch_id=request.launch_id,
+            ) from None
+        response = ApiResponse(
+            answer.status_code, answer.headers, answer.content, answer.reason_phrase
+        )
+        protocol.raise_for_status(request, response, self.config.api_key)
+        return response
+
+
+def _describe_failure(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer within the read timeout"
+    if isinstance(exc, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)):
+        return "connection failed or was dropped"
+    return type(exc).__name__

@@ -1,0 +1,584 @@
+"""How requests to the Wrk API are built and how its answers are read.
+
+Both clients, sync and async, go through this module, so they cannot drift apart: they only
+move bytes. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from wrk_provider.client.errors import (
+    WrkAPIError,
+    WrkAuthenticationError,
+    WrkBadResponseError,
+    WrkError,
+    WrkInvalidInputError,
+    WrkNotFoundError,
+    WrkRateLimitedError,
+    WrkRefusedError,
+    WrkServerError,
+)
+from wrk_provider.client.models import Launch, LaunchPage, LaunchStatus, to_datetime
+from wrk_provider.client.retry import RetryPolicy, parse_retry_after
+
+DEFAULT_BASE_URL = "https://account.wrk.com/api/v1"
+DEFAULT_AUTH_SCHEME = "Api-Key"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+_LAUNCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_FILTER_NAMES = ("launch_id", "status_code", "wrkflow_uuid", "lower_start_date", "upper_start_date")
+
+
+class Secret:
+    """A value that shows as ``***`` wherever it is printed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._value, "***") if self._value else text
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("A Secret is not to be pickled or serialised.")
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything a client needs, checked once: the address, the key, timeouts, retries."""
+
+    api_key: Secret = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    auth_scheme: str = DEFAULT_AUTH_SCHEME
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    page_size: int | None = None
+    allow_naive_datetimes: bool = True
+
+    @classmethod
+    def create(
+        cls,
+        api_key: str | None,
+        *,
+        base_url: str | None = None,
+        auth_scheme: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_insecure_http: bool = False,
+        page_size: int | None = None,
+        allow_naive_datetimes: bool = True,
+    ) -> ClientConfig:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise WrkInvalidInputError(
+                "The API key is empty: set it in the connection's 'API key' (password) field."
+            )
+        if any(ch.isspace() for ch in api_key) or not api_key.isprintable():
+            raise WrkInvalidInputError(
+                "The API key holds spaces or control characters: paste the key alone, as Wrk "
+                "shows it."
+            )
+        scheme = DEFAULT_AUTH_SCHEME if auth_scheme is None else auth_scheme
+        if not _TOKEN.fullmatch(scheme):
+            raise WrkInvalidInputError(
+                f"auth_scheme={scheme!r} is not a single word: use 'Api-Key' (the default)."
+            )
+        return cls(
+            api_key=Secret(api_key),
+            base_url=normalise_base_url(base_url, allow_insecure_http=allow_insecure_http),
+            auth_scheme=scheme,
+            timeout=positive_number(timeout, "timeout", DEFAULT_TIMEOUT),
+            connect_timeout=positive_number(
+                connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT
+            ),
+            retry=retry or RetryPolicy(),
+            page_size=_page_size(page_size),
+            allow_naive_datetimes=allow_naive_datetimes,
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"{self.auth_scheme} {self.api_key.reveal()}",
+            "Accept": "application/json",
+        }
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def positive_number(value: object, name: str, default: float) -> float:
+    """``value`` as a finite number above zero, or ``default`` when it is None."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise WrkInvalidInputError(f"{name}={value!r} is not a number: give seconds, e.g. 30.")
+    if not math.isfinite(value) or value <= 0:
+        raise WrkInvalidInputError(f"{name}={value!r} must be a number of seconds above zero.")
+    return float(value)
+
+
+def _page_size(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise WrkInvalidInputError(f"page_size={value!r} must be a whole number from 1 to 1000.")
+    return value
+
+
+def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) -> str:
+    """The API's base URL without a trailing slash; refuse what would leak the key."""
+    if url is None or not str(url).strip():
+        return DEFAULT_BASE_URL
+    text = str(url).strip()
+    if "://" not in text:
+        text = "https://" + text + ("" if "/" in text else "/api/v1")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise WrkInvalidInputError(
+            f"Base URL {url!r} is malformed ({exc}): use e.g. {DEFAULT_BASE_URL}."
+        ) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WrkInvalidInputError(
+            f"Base URL {url!r} is not an http(s) address: use e.g. {DEFAULT_BASE_URL}."
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise WrkInvalidInputError(
+            f"Base URL {_strip_userinfo(parts)!r} must not hold a user, a query or a fragment: "
+            "put the key in the connection's 'API key' field."
+        )
+    if parts.scheme == "http" and not (allow_insecure_http or is_loopback(parts.hostname)):
+        raise WrkInvalidInputError(
+            f"Base URL {url!r} is plain http to a remote host, which would send the API key "
+            "unencrypted: use https, or set the connection extra allow_insecure_http to true."
+        )
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _strip_userinfo(parts: Any) -> str:
+    return f"{parts.scheme}://{parts.hostname}{parts.path}"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def launch_id_text(launch_id: object, name: str = "launch_id") -> str:
+    """A launch id as text, refused unless it is a plain id: digits, letters, ``_.:-``."""
+    if isinstance(launch_id, bool) or not isinstance(launch_id, (int, str)):
+        raise WrkInvalidInputError(
+            f"{name}={launch_id!r} is not a launch id: give the launch's id as an int or a "
+            "string, e.g. 1223321."
+        )
+    if isinstance(launch_id, int):
+        if launch_id < 0:
+            raise WrkInvalidInputError(
+                f"{name}={launch_id} is negative: give the launch's id, e.g. 1223321."
+            )
+        return str(launch_id)
+    if not _LAUNCH_ID.fullmatch(launch_id):
+        shown = launch_id if len(launch_id) <= 40 else launch_id[:40] + "..."
+        raise WrkInvalidInputError(
+            f"{name}={shown!r} is not a launch id: use letters, digits and '_.:-' only, at most "
+            "128 characters, e.g. 1223321."
+        )
+    return launch_id
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One request to send: ``path`` is relative to the base URL."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    launch_id: str | None = None
+    json_body: Mapping[str, Any] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def describe(self) -> str:
+        what = self.endpoint
+        return what + (f" for launch {self.launch_id}" if self.launch_id is not None else "")
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """What came back, as bytes: the clients fill it in, this module reads it."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    reason: str = ""
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+def launch_request(launch_id: object) -> ApiRequest:
+    text = launch_id_text(launch_id)
+    return ApiRequest("GET", f"/launch/{quote(text, safe='')}", launch_id=text)
+
+
+def action_request(launch_id: object, action: str) -> ApiRequest:
+    text = launch_id_text(launch_id)
+    return ApiRequest("POST", f"/launch/{quote(text, safe='')}/{action}", launch_id=text)
+
+
+@dataclass(frozen=True)
+class LaunchFilters:
+    """The list filters, checked and normalised; ``matches`` applies them on this side."""
+
+    launch_id: str | None = None
+    status: LaunchStatus | None = None
+    wrkflow_uuid: str | None = None
+    lower_start_date: Any = None
+    upper_start_date: Any = None
+
+    @classmethod
+    def create(cls, *, allow_naive: bool = True, **filters: Any) -> LaunchFilters:
+        unknown = sorted(set(filters) - set(_FILTER_NAMES))
+        if unknown:
+            raise WrkInvalidInputError(
+                f"Unknown launch filter {', '.join(unknown)}: use {', '.join(_FILTER_NAMES)}."
+            )
+        launch_id = filters.get("launch_id")
+        status = filters.get("status_code")
+        uuid = filters.get("wrkflow_uuid")
+        if uuid is not None and (not isinstance(uuid, str) or not uuid.strip()):
+            raise WrkInvalidInputError(
+                f"wrkflow_uuid={uuid!r} is not a wrkflow uuid: give it as a string."
+            )
+        lower = _optional_date(filters.get("lower_start_date"), "lower_start_date", allow_naive)
+        upper = _optional_date(filters.get("upper_start_date"), "upper_start_date", allow_naive)
+        if lower is not None and upper is not None and lower > upper:
+            raise WrkInvalidInputError(
+                f"lower_start_date ({lower.isoformat()}) is after upper_start_date "
+                f"({upper.isoformat()}): swap them."
+            )
+        return cls(
+            launch_id=None if launch_id is None else launch_id_text(launch_id),
+            status=None if status is None else LaunchStatus.parse(status),
+            wrkflow_uuid=None if uuid is None else uuid.strip(),
+            lower_start_date=lower,
+            upper_start_date=upper,
+        )
+
+    def params(self) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if self.launch_id is not None:
+            params["launch_id"] = self.launch_id
+        if self.status is not None:
+            params["status_code"] = str(self.status.code)
+        if self.wrkflow_uuid is not None:
+            params["wrkflow_uuid"] = self.wrkflow_uuid
+        if self.lower_start_date is not None:
+            params["lower_start_date"] = str(math.floor(self.lower_start_date.timestamp()))
+        if self.upper_start_date is not None:
+            params["upper_start_date"] = str(math.ceil(self.upper_start_date.timestamp()))
+        return params
+
+    def matches(self, launch: Launch) -> bool:
+        if self.launch_id is not None and str(launch.launch_id) != self.launch_id:
+            return False
+        if self.status is not None and launch.status is not self.status:
+            return False
+        if self.wrkflow_uuid is not None and launch.wrkflow_uuid != self.wrkflow_uuid:
+            return False
+        if self.lower_start_date is not None and launch.start_date < self.lower_start_date:
+            return False
+        return not (self.upper_start_date is not None and launch.start_date > self.upper_start_date)
+
+
+def _optional_date(value: Any, name: str, allow_naive: bool) -> Any:
+    return None if value is None else to_datetime(value, name, allow_naive=allow_naive)
+
+
+# Reading answers.
+
+
+def raise_for_status(request: ApiRequest, response: ApiResponse, secret: Secret) -> None:
+    """Raise the error kind that fits an answer that is not a 2xx."""
+    status = response.status
+    if 200 <= status < 300:
+        return
+    server = server_message(response, secret)
+    heard = f" ({server})" if server else ""
+    head = f"{request.describe()} failed with HTTP {status}{heard}"
+    kwargs: dict[str, Any] = {
+        "endpoint": request.endpoint,
+        "launch_id": request.launch_id,
+        "status_code": status,
+        "server_message": server,
+    }
+    if 300 <= status < 400:
+        location = response.header("Location") or "an address it did not give"
+        raise WrkAPIError(
+            f"{head}: the API redirected to {secret.scrub(location)}, which is not followed so "
+            "that the key stays with the configured host; set the base URL to that address.",
+            **kwargs,
+        )
+    if status in (401, 403):
+        advice = (
+            "check the connection's API key; a regenerated key invalidates the old one."
+            if status == 401
+            else "the key's account may not have access to this; check its permissions."
+        )
+        raise WrkAuthenticationError(f"{head}: {advice}", **kwargs)
+    if status == 404:
+        advice = "check the launch id." if request.launch_id is not None else "check the base URL."
+        raise WrkNotFoundError(f"{head}: {advice}", **kwargs)
+    if status == 429:
+        error: WrkError = WrkRateLimitedError(
+            f"{head}: the API is rate limiting; lower the request rate or try again later.",
+            **kwargs,
+        )
+    elif status >= 500:
+        error = WrkServerError(f"{head}: the Wrk API is failing; try again later.", **kwargs)
+    else:
+        advice = {
+            409: "the launch's current state does not allow this.",
+            422: "the API refused the request's values.",
+        }.get(status, "the API refused the request.")
+        raise WrkAPIError(f"{head}: {advice}", **kwargs)
+    error.retry_after = parse_retry_after(response.header("Retry-After"))  # type: ignore[attr-defined]
+    raise error
+
+
+def server_message(response: ApiResponse, secret: Secret) -> str:
+    """The server's own words about an error, on one short line."""
+    text = ""
+    try:
+        payload = json.loads(response.body) if response.body else None
+    except ValueError:
+        payload = None
+    if isinstance(payload, Mapping):
+        error = payload.get("error", payload)
+        if isinstance(error, Mapping):
+            message = error.get("message") or error.get("name") or error.get("code")
+            text = "" if message is None else str(message)
+        elif isinstance(error, str):
+            text = error
+    elif response.body:
+        raw = response.body[:2000].decode("utf-8", "replace")
+        text = "an HTML page" if "<html" in raw.lower() else raw
+    text = " ".join(secret.scrub(text).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def read_json(request: ApiRequest, response: ApiResponse) -> Any:
+    if not response.body.strip():
+        raise WrkBadResponseError(
+            f"{request.describe()} answered HTTP {response.status} with an empty body, "
+            "expected JSON.",
+            endpoint=request.endpoint,
+            launch_id=request.launch_id,
+            status_code=response.status,
+        )
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        kind = response.header("Content-Type") or "no content type"
+        raise WrkBadResponseError(
+            f"{request.describe()} answered HTTP {response.status} with a body that is not "
+            f"JSON ({kind}); check that the base URL points at the Wrk API.",
+            endpoint=request.endpoint,
+            launch_id=request.launch_id,
+            status_code=response.status,
+        ) from exc
+
+
+def read_page(request: ApiRequest, response: ApiResponse) -> LaunchPage:
+    """A list answer in either shape: ``totalCount`` or paged ``total_count``."""
+    payload = read_json(request, response)
+    where = request.describe()
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("launches"), list):
+        raise WrkBadResponseError(
+            f"{where} answered without a 'launches' list; check that the base URL points at "
+            "the Wrk API.",
+            endpoint=request.endpoint,
+            status_code=response.status,
+        )
+    launches = [_parse_launch(request, item) for item in payload["launches"]]
+    total = payload.get("total_count", payload.get("totalCount"))
+    page = payload.get("page")
+    page_size = payload.get("page_size")
+    for name, value in (("total_count", total), ("page", page), ("page_size", page_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise WrkBadResponseError(
+                f"{where} answered with '{name}'={value!r}, expected a whole number.",
+                endpoint=request.endpoint,
+                status_code=response.status,
+            )
+    if page_size is not None and page_size < 1:
+        page_size = None
+    return LaunchPage(launches, total, page, page_size)
+
+
+def read_launch(request: ApiRequest, response: ApiResponse) -> Launch:
+    """A single-launch answer: ``{"launch": {...}}``, or the launch object itself."""
+    payload = read_json(request, response)
+    if isinstance(payload, Mapping) and isinstance(payload.get("launch"), Mapping):
+        payload = payload["launch"]
+    return _parse_launch(request, payload)
+
+
+def read_action(request: ApiRequest, response: ApiResponse, action: str) -> bool:
+    """True when the API took the pause or resume: ``{"status": true}``, or 202/204 empty."""
+    if not response.body.strip():
+        return True
+    payload = read_json(request, response)
+    status = payload.get("status") if isinstance(payload, Mapping) else None
+    if status is True:
+        return True
+    if status is False:
+        raise WrkRefusedError(
+            f"{request.describe()}: the API refused to {action} launch {request.launch_id}; "
+            "a completed launch cannot be paused or resumed, read it to see its state.",
+            endpoint=request.endpoint,
+            launch_id=request.launch_id,
+            status_code=response.status,
+        )
+    if response.status in (202, 204) or (isinstance(payload, Mapping) and "status" not in payload):
+        return True
+    raise WrkBadResponseError(
+        f"{request.describe()} answered with 'status'={status!r}, expected true or false.",
+        endpoint=request.endpoint,
+        launch_id=request.launch_id,
+        status_code=response.status,
+    )
+
+
+def _parse_launch(request: ApiRequest, item: object) -> Launch:
+    try:
+        return Launch.from_api(item)
+    except WrkBadResponseError as exc:
+        raise WrkBadResponseError(
+            f"{request.describe()}: {exc.message}",
+            endpoint=request.endpoint,
+            launch_id=request.launch_id,
+        ) from None
+
+
+# Paging and single-launch look-ups, as small state machines both clients drive.
+
+
+class Pager:
+    """Walks a listing page by page: the first request, then one per page the answer lists.
+
+    A server in the published shape pages its answers and ignores some filters; the filters
+    are applied again here, so each page yields only what matches.
+    """
+
+    def __init__(self, filters: LaunchFilters, page_size: int | None = None) -> None:
+        self.filters = filters
+        self.page_size = page_size
+        self.pages_read = 0
+        self.last_page: LaunchPage | None = None
+
+    def first_request(self) -> ApiRequest:
+        params = self.filters.params()
+        if self.page_size is not None:
+            params.update(page="0", page_size=str(self.page_size))
+        return ApiRequest("GET", "/launch", params, launch_id=self.filters.launch_id)
+
+    def read(
+        self, request: ApiRequest, response: ApiResponse
+    ) -> tuple[list[Launch], ApiRequest | None]:
+        page = read_page(request, response)
+        self.pages_read += 1
+        self.last_page = page
+        return page.matching(self.filters), self._next_request(request, page)
+
+    def _next_request(self, request: ApiRequest, page: LaunchPage) -> ApiRequest | None:
+        if not page.is_paged or not page.launches or page.total_count is None:
+            return None
+        assert page.page is not None and page.page_size is not None
+        asked = int(request.params.get("page", "0"))
+        if page.page != asked:
+            raise WrkBadResponseError(
+                f"{request.describe()} asked for page {asked} and was answered page {page.page}.",
+                endpoint=request.endpoint,
+                status_code=200,
+            )
+        if (page.page + 1) * page.page_size >= page.total_count:
+            return None
+        params = dict(request.params)
+        params.update(page=str(page.page + 1), page_size=str(page.page_size))
+        return ApiRequest("GET", "/launch", params, launch_id=request.launch_id)
+
+
+class LaunchLookup:
+    """Finds one launch: by the list filter, which a server in the reference's shape honours,
+    then by ``GET /launch/{id}`` when the answer shows the published, paged shape."""
+
+    def __init__(self, launch_id: object, paged_api: bool | None) -> None:
+        self.launch_id = launch_id_text(launch_id)
+        self.paged_api = paged_api
+        self.launch: Launch | None = None
+
+    def first_request(self) -> ApiRequest:
+        if self.paged_api:
+            return launch_request(self.launch_id)
+        return ApiRequest("GET", "/launch", {"launch_id": self.launch_id}, launch_id=self.launch_id)
+
+    def read(self, request: ApiRequest, response: ApiResponse) -> ApiRequest | None:
+        if request.path != "/launch":
+            self.launch = read_launch(request, response)
+            return None
+        page = read_page(request, response)
+        self.paged_api = page.is_paged
+        found = [item for item in page.launches if str(item.launch_id) == self.launch_id]
+        if found:
+            self.launch = found[0]
+            return None
+        if page.is_paged:
+            return launch_request(self.launch_id)
+        raise self.not_found(request, response.status)
+
+    def not_found(self, request: ApiRequest, status: int) -> WrkNotFoundError:
+        return WrkNotFoundError(
+            f"Launch {self.launch_id} was not found ({request.endpoint} answered HTTP "
+            f"{status}): check the launch id and that the key's account owns it.",
+            endpoint=request.endpoint,
+            launch_id=self.launch_id,
+            status_code=404,
+        )
