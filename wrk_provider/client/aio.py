@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,6 +51,7 @@ class AsyncWrkClient:
             trust_env=False,
         )
         self._paged_api: bool | None = None
+        _quiet_request_log()
 
     def __repr__(self) -> str:
         return f"AsyncWrkClient(base_url={self.config.base_url!r})"
@@ -151,3 +153,10 @@ def _describe_failure(exc: httpx.HTTPError) -> str:
     if isinstance(exc, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)):
         return "connection failed or was dropped"
     return type(exc).__name__
+
+
+def _quiet_request_log() -> None:
+    """httpx logs every request at INFO; a wait should log changes, not polls."""
+    logger = logging.getLogger("httpx")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)

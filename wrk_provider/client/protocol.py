@@ -576,8 +576,9 @@ class LaunchLookup:
 
     def not_found(self, request: ApiRequest, status: int) -> WrkNotFoundError:
         return WrkNotFoundError(
-            f"Launch {self.launch_id} was not found ({request.endpoint} answered HTTP "
-            f"{status}): check the launch id and that the key's account owns it.",
+            f"Launch {self.launch_id} was not found: {request.endpoint}?launch_id="
+            f"{self.launch_id} answered HTTP {status} without it; check the launch id and that "
+            "the key's account owns it.",
             endpoint=request.endpoint,
             launch_id=self.launch_id,
             status_code=404,

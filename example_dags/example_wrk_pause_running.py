@@ -1,0 +1,34 @@
+"""Each hour, pause every launch of a wrkflow that started in the hour and is still running,
+then resume them all: one mapped task per launch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.common.compat.sdk import DAG, Param
+
+from wrk_provider.operators.wrk import (
+    WrkListLaunchesOperator,
+    WrkPauseLaunchOperator,
+    WrkResumeLaunchOperator,
+)
+
+with DAG(
+    dag_id="example_wrk_pause_running",
+    schedule="@hourly",
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    params={"wrkflow_uuid": Param("d3cb5c8d-de4b-4a72-84b3-e529c444d842", type="string")},
+    tags=["example", "wrk"],
+) as dag:
+    running = WrkListLaunchesOperator(
+        task_id="list_running",
+        wrkflow_uuid="{{ params.wrkflow_uuid }}",
+        status_code="running",
+        lower_start_date="{{ data_interval_start }}",
+        upper_start_date="{{ data_interval_end }}",
+    )
+    paused = WrkPauseLaunchOperator.partial(task_id="pause").expand(launch_id=running.output)
+    resumed = WrkResumeLaunchOperator.partial(task_id="resume").expand(launch_id=running.output)
+
+    paused >> resumed

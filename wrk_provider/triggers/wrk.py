@@ -1,0 +1,152 @@
+"""``WrkLaunchTrigger``: waits in the triggerer until a Wrk launch is completed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from wrk_provider.client.errors import (
+    WrkAuthenticationError,
+    WrkError,
+    WrkInvalidInputError,
+    WrkNotFoundError,
+)
+from wrk_provider.client.protocol import launch_id_text, positive_number
+from wrk_provider.verdict import check_max_errors, judge
+
+DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
+
+
+class WrkLaunchTrigger(BaseTrigger):
+    """Polls one launch until it is completed, fails its wait, or the deadline passes.
+
+    It yields exactly one event: ``{"status": "success", "launch": {...}}``, or
+    ``{"status": "timeout" | "failed" | "error", "message": ...}``. Each request is retried by
+    the client; only ``max_consecutive_failures`` failed polls in a row end the wait.
+
+    :param launch_id: the launch to wait for.
+    :param wrk_conn_id: the Wrk connection.
+    :param poll_interval: seconds between polls.
+    :param end_time: the deadline, as epoch seconds.
+    :param max_errors: fail once the launch has more errors than this; None for no limit.
+    :param fail_on_paused: fail if the launch is paused.
+    :param max_consecutive_failures: failed polls in a row that end the wait.
+    """
+
+    def __init__(
+        self,
+        launch_id: int | str,
+        wrk_conn_id: str,
+        poll_interval: float,
+        end_time: float,
+        max_errors: int | None = None,
+        fail_on_paused: bool = False,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    ) -> None:
+        super().__init__()
+        self.launch_id = launch_id_text(launch_id)
+        self.wrk_conn_id = wrk_conn_id
+        self.poll_interval = positive_number(poll_interval, "poll_interval", 60.0)
+        self.end_time = float(end_time)
+        self.max_errors = check_max_errors(max_errors)
+        self.fail_on_paused = bool(fail_on_paused)
+        if max_consecutive_failures < 1:
+            raise WrkInvalidInputError(
+                f"max_consecutive_failures={max_consecutive_failures!r} must be 1 or more."
+            )
+        self.max_consecutive_failures = max_consecutive_failures
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "launch_id": self.launch_id,
+                "wrk_conn_id": self.wrk_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "max_errors": self.max_errors,
+                "fail_on_paused": self.fail_on_paused,
+                "max_consecutive_failures": self.max_consecutive_failures,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        event = await self._wait()
+        yield TriggerEvent(event)
+
+    async def _wait(self) -> dict[str, Any]:
+        from wrk_provider.hooks.wrk import WrkHook
+
+        try:
+            client = await WrkHook(self.wrk_conn_id).get_async_conn()
+        except WrkError as error:
+            return self._event("error", str(error))
+        self.log.info(
+            "Waiting for launch %s to complete, polling every %g s.",
+            self.launch_id,
+            self.poll_interval,
+        )
+        try:
+            return await self._poll(client)
+        finally:
+            await client.aclose()
+
+    async def _poll(self, client: Any) -> dict[str, Any]:
+        failures = 0
+        last_seen: tuple[Any, ...] | None = None
+        while True:
+            try:
+                launch = await client.get_launch(self.launch_id)
+            except (WrkNotFoundError, WrkAuthenticationError, WrkInvalidInputError) as error:
+                return self._event("failed", str(error))
+            except WrkError as error:
+                failures += 1
+                self.log.warning(
+                    "Poll %d of %d in a row failed for launch %s: %s",
+                    failures,
+                    self.max_consecutive_failures,
+                    self.launch_id,
+                    error,
+                )
+                if failures >= self.max_consecutive_failures:
+                    return self._event(
+                        "error",
+                        f"Gave up waiting for launch {self.launch_id} after {failures} failed "
+                        f"polls in a row; the last: {error}",
+                    )
+            else:
+                failures = 0
+                seen = (launch.status, launch.num_errors)
+                if seen != last_seen:
+                    self.log.info("%s.", launch.summary())
+                    last_seen = seen
+                verdict = judge(
+                    launch, max_errors=self.max_errors, fail_on_paused=self.fail_on_paused
+                )
+                if verdict.done:
+                    self.log.info("Launch %s completed.", self.launch_id)
+                    return {
+                        "status": "success",
+                        "launch_id": self.launch_id,
+                        "launch": launch.to_dict(),
+                        "message": f"{launch.summary()}.",
+                    }
+                if verdict.failure is not None:
+                    return self._event("failed", verdict.failure)
+
+            remaining = self.end_time - time.time()
+            if remaining <= 0:
+                return self._event(
+                    "timeout",
+                    f"Launch {self.launch_id} did not complete before the sensor's timeout.",
+                )
+            await asyncio.sleep(min(self.poll_interval, remaining))
+
+    def _event(self, status: str, message: str) -> dict[str, Any]:
+        log = self.log.info if status == "timeout" else self.log.error
+        log("%s", message)
+        return {"status": status, "launch_id": self.launch_id, "message": message}
