@@ -10,6 +10,7 @@ import httpx
 import tenacity
 
 from wrk_provider.client import protocol
+from wrk_provider.client.budget import RequestBudget
 from wrk_provider.client.errors import WrkError, WrkUnreachableError
 from wrk_provider.client.models import Launch, LaunchPage
 from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig
@@ -18,7 +19,11 @@ from wrk_provider.client.retry import RetryPolicy, gave_up, retry_options
 
 class AsyncWrkClient:
     """The async twin of :class:`~wrk_provider.client.sync.WrkClient`: same arguments, same
-    rules, awaitable calls. Close it with ``await client.aclose()`` or ``async with``."""
+    rules, awaitable calls. Close it with ``await client.aclose()`` or ``async with``.
+
+    :param max_requests_per_second: a budget every request of this client draws from,
+        retries included; None for no limit.
+    """
 
     def __init__(
         self,
@@ -32,6 +37,7 @@ class AsyncWrkClient:
         allow_insecure_http: bool = False,
         page_size: int | None = None,
         allow_naive_datetimes: bool = True,
+        max_requests_per_second: float | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.config = ClientConfig.create(
@@ -51,6 +57,10 @@ class AsyncWrkClient:
             trust_env=False,
         )
         self._paged_api: bool | None = None
+        self.budget = (
+            RequestBudget(max_requests_per_second) if max_requests_per_second is not None else None
+        )
+        self.requests_sent = 0
         _quiet_request_log()
 
     def __repr__(self) -> str:
@@ -77,6 +87,13 @@ class AsyncWrkClient:
 
     async def iter_launches(self, **filters: Any) -> AsyncIterator[Launch]:
         """Launches matching the filters, in the server's order, one page held at a time."""
+        async for page in self.iter_pages(**filters):
+            for launch in page.launches:
+                yield launch
+
+    async def iter_pages(self, **filters: Any) -> AsyncIterator[LaunchPage]:
+        """The listing page by page, each holding only the launches that match the filters,
+        with the answer's ``total_count`` and paging fields."""
         pager = protocol.Pager(
             protocol.LaunchFilters.create(allow_naive=self.config.allow_naive_datetimes, **filters),
             self.config.page_size,
@@ -84,13 +101,10 @@ class AsyncWrkClient:
         request: ApiRequest | None = pager.first_request()
         while request is not None:
             launches, request = pager.read(request, await self._send(request))
-            self._paged_api = pager.last_page is not None and pager.last_page.is_paged
-            for launch in launches:
-                yield launch
-
-    async def list_page(self, request: ApiRequest) -> LaunchPage:
-        """One listing request, read as a page: for callers that plan their own paging."""
-        return protocol.read_page(request, await self._send(request))
+            page = pager.last_page
+            assert page is not None
+            self._paged_api = page.is_paged
+            yield LaunchPage(launches, page.total_count, page.page, page.page_size)
 
     async def get_launch(self, launch_id: int | str) -> Launch:
         """The launch with this id; ``WrkNotFoundError`` when there is none."""
@@ -123,6 +137,9 @@ class AsyncWrkClient:
             raise gave_up(error, retrying.statistics.get("attempt_number", 1)) from None
 
     async def _send_once(self, request: ApiRequest) -> ApiResponse:
+        if self.budget is not None:
+            await self.budget.acquire()
+        self.requests_sent += 1
         try:
             answer = await self._http.request(
                 request.method,

@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseHook
 
 from wrk_provider.client.errors import WrkError, WrkInvalidInputError
+from wrk_provider.client.protocol import positive_number
 
 if TYPE_CHECKING:
     from wrk_provider.client.aio import AsyncWrkClient
     from wrk_provider.client.models import Launch, Wrkflow
     from wrk_provider.client.sync import WrkClient
+
+DEFAULT_MAX_REQUESTS_PER_SECOND = 10.0
+"""The triggerer's request budget per connection, unless the ``max_requests_per_second`` extra
+says otherwise: enough for a few hundred waits, far below a rate limit's usual 429s."""
 
 _BOOL_TRUE = {"true", "1", "yes", "on"}
 _BOOL_FALSE = {"false", "0", "no", "off", ""}
@@ -25,7 +30,8 @@ class WrkHook(BaseHook):
     The connection's host is the API's base URL (default ``https://account.wrk.com/api/v1``)
     and its password the API key. Extras: ``timeout``, ``connect_timeout``, ``max_retries``,
     ``retry_wait``, ``retry_max_wait``, ``auth_scheme``, ``allow_insecure_http``, ``page_size``
-    and ``ui_url``. Nothing is read or sent until a method needs it.
+    ``ui_url`` and ``max_requests_per_second`` (the triggerer's budget). Nothing is read or
+    sent until a method needs it.
 
     :param wrk_conn_id: the Airflow connection to use.
     :param timeout: seconds to wait for an answer; overrides the ``timeout`` extra.
@@ -118,7 +124,15 @@ class WrkHook(BaseHook):
         from wrk_provider.client.aio import AsyncWrkClient
 
         connection = await get_async_connection(self.wrk_conn_id)
-        return AsyncWrkClient(**self._client_options(connection))
+        options = self._client_options(connection)
+        rate = _extras(connection, self.wrk_conn_id).get("max_requests_per_second")
+        try:
+            options["max_requests_per_second"] = positive_number(
+                rate, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND
+            )
+        except WrkInvalidInputError as exc:
+            raise WrkInvalidInputError(f"Connection {self.wrk_conn_id!r}: {exc.message}") from None
+        return AsyncWrkClient(**options)
 
     def close(self) -> None:
         if self._client is not None:

@@ -82,6 +82,7 @@ class WrkLaunchSensor(BaseSensorOperator):
         looked = self.poke(context)
         if looked.is_done:
             return looked.xcom_value
+        wrkflow_uuid = looked.xcom_value["wrkflow_uuid"] if looked.xcom_value else None
         self.log.info(
             "Launch %s is not completed yet; deferring the wait to the triggerer.", self.launch_id
         )
@@ -94,6 +95,7 @@ class WrkLaunchSensor(BaseSensorOperator):
                 max_errors=self.max_errors,
                 fail_on_paused=self.fail_on_paused,
                 max_consecutive_failures=self.max_consecutive_failures,
+                wrkflow_uuid=wrkflow_uuid,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout + max(60.0, self.poke_interval)),

@@ -16,6 +16,7 @@ from wrk_provider.client.errors import (
     WrkNotFoundError,
 )
 from wrk_provider.client.protocol import launch_id_text, positive_number
+from wrk_provider.triggers.poller import LaunchPoller, Subscription
 from wrk_provider.verdict import check_max_errors, judge
 
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
@@ -35,6 +36,11 @@ class WrkLaunchTrigger(BaseTrigger):
     :param max_errors: fail once the launch has more errors than this; None for no limit.
     :param fail_on_paused: fail if the launch is paused.
     :param max_consecutive_failures: failed polls in a row that end the wait.
+    :param wrkflow_uuid: the launch's wrkflow, if known: it lets the triggers of one wrkflow
+        share listing requests. It never changes the outcome.
+
+    All triggers of one connection in a triggerer share one client and one poller
+    (:mod:`wrk_provider.triggers.poller`), which spends the connection's request budget.
     """
 
     def __init__(
@@ -46,6 +52,7 @@ class WrkLaunchTrigger(BaseTrigger):
         max_errors: int | None = None,
         fail_on_paused: bool = False,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        wrkflow_uuid: str | None = None,
     ) -> None:
         super().__init__()
         self.launch_id = launch_id_text(launch_id)
@@ -59,6 +66,7 @@ class WrkLaunchTrigger(BaseTrigger):
                 f"max_consecutive_failures={max_consecutive_failures!r} must be 1 or more."
             )
         self.max_consecutive_failures = max_consecutive_failures
+        self.wrkflow_uuid = wrkflow_uuid
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -71,6 +79,7 @@ class WrkLaunchTrigger(BaseTrigger):
                 "max_errors": self.max_errors,
                 "fail_on_paused": self.fail_on_paused,
                 "max_consecutive_failures": self.max_consecutive_failures,
+                "wrkflow_uuid": self.wrkflow_uuid,
             },
         )
 
@@ -81,32 +90,39 @@ class WrkLaunchTrigger(BaseTrigger):
     async def _wait(self) -> dict[str, Any]:
         from wrk_provider.hooks.wrk import WrkHook
 
-        try:
-            client = await WrkHook(self.wrk_conn_id).get_async_conn()
-        except WrkError as error:
-            return self._event("error", str(error))
+        poller = LaunchPoller.for_connection(
+            self.wrk_conn_id, WrkHook(self.wrk_conn_id).get_async_conn
+        )
         self.log.info(
-            "Waiting for launch %s to complete, polling every %g s.",
+            "Waiting for launch %s to complete, looking every %g s.",
             self.launch_id,
             self.poll_interval,
         )
-        try:
-            return await self._poll(client)
-        finally:
-            await client.aclose()
+        async with poller.subscribe(
+            self.launch_id, self.poll_interval, self.wrkflow_uuid
+        ) as subscription:
+            return await self._follow(subscription)
 
-    async def _poll(self, client: Any) -> dict[str, Any]:
+    async def _follow(self, subscription: Subscription) -> dict[str, Any]:
         failures = 0
         last_seen: tuple[Any, ...] | None = None
         while True:
+            remaining = self.end_time - time.time()
             try:
-                launch = await client.get_launch(self.launch_id)
+                if remaining <= 0:
+                    raise asyncio.TimeoutError
+                launch = await asyncio.wait_for(subscription.next(), remaining)
+            except asyncio.TimeoutError:
+                return self._event(
+                    "timeout",
+                    f"Launch {self.launch_id} did not complete before the sensor's timeout.",
+                )
             except (WrkNotFoundError, WrkAuthenticationError, WrkInvalidInputError) as error:
                 return self._event("failed", str(error))
             except WrkError as error:
                 failures += 1
                 self.log.warning(
-                    "Poll %d of %d in a row failed for launch %s: %s",
+                    "Look %d of %d in a row failed for launch %s: %s",
                     failures,
                     self.max_consecutive_failures,
                     self.launch_id,
@@ -116,35 +132,26 @@ class WrkLaunchTrigger(BaseTrigger):
                     return self._event(
                         "error",
                         f"Gave up waiting for launch {self.launch_id} after {failures} failed "
-                        f"polls in a row; the last: {error}",
+                        f"looks in a row; the last: {error}",
                     )
-            else:
-                failures = 0
-                seen = (launch.status, launch.num_errors)
-                if seen != last_seen:
-                    self.log.info("%s.", launch.summary())
-                    last_seen = seen
-                verdict = judge(
-                    launch, max_errors=self.max_errors, fail_on_paused=self.fail_on_paused
-                )
-                if verdict.done:
-                    self.log.info("Launch %s completed.", self.launch_id)
-                    return {
-                        "status": "success",
-                        "launch_id": self.launch_id,
-                        "launch": launch.to_dict(),
-                        "message": f"{launch.summary()}.",
-                    }
-                if verdict.failure is not None:
-                    return self._event("failed", verdict.failure)
+                continue
 
-            remaining = self.end_time - time.time()
-            if remaining <= 0:
-                return self._event(
-                    "timeout",
-                    f"Launch {self.launch_id} did not complete before the sensor's timeout.",
-                )
-            await asyncio.sleep(min(self.poll_interval, remaining))
+            failures = 0
+            seen = (launch.status, launch.num_errors)
+            if seen != last_seen:
+                self.log.info("%s.", launch.summary())
+                last_seen = seen
+            verdict = judge(launch, max_errors=self.max_errors, fail_on_paused=self.fail_on_paused)
+            if verdict.failure is not None:
+                return self._event("failed", verdict.failure)
+            if verdict.done:
+                self.log.info("Launch %s completed.", self.launch_id)
+                return {
+                    "status": "success",
+                    "launch_id": self.launch_id,
+                    "launch": launch.to_dict(),
+                    "message": f"{launch.summary()}.",
+                }
 
     def _event(self, status: str, message: str) -> dict[str, Any]:
         log = self.log.info if status == "timeout" else self.log.error
