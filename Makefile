@@ -6,6 +6,8 @@ CONSTRAINTS := constraints/airflow-$(AIRFLOW_VERSION).txt
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 PYTEST_ARGS ?=
+# On Airflow 2.x the compat layer's base classes are typed Any; everything else stays strict.
+MYPY_FLAGS := $(if $(filter 2.%,$(AIRFLOW_VERSION)),--allow-subclassing-any,)
 
 .PHONY: venv demo test lint typecheck bench clean
 
@@ -26,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy wrk_provider
+	$(BIN)/mypy $(MYPY_FLAGS) wrk_provider
 
 test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

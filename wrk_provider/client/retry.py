@@ -46,7 +46,7 @@ class RetryPolicy:
         attempts = default.max_attempts
         if max_retries is not None:
             retries = _number(max_retries, "max_retries")
-            if retries != int(retries) or not 0 <= retries <= 20:
+            if not 0 <= retries <= 20 or retries != int(retries):
                 raise WrkInvalidInputError(
                     f"max_retries={max_retries!r} must be a whole number from 0 to 20."
                 )
