@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import tenacity
@@ -13,8 +13,11 @@ from wrk_provider.client import protocol
 from wrk_provider.client.budget import RequestBudget
 from wrk_provider.client.errors import WrkError, WrkUnreachableError
 from wrk_provider.client.models import Launch, LaunchPage
-from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig
-from wrk_provider.client.retry import RetryPolicy, gave_up, retry_options
+from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig, ClientOptions
+from wrk_provider.client.retry import gave_up, retry_options
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class AsyncWrkClient:
@@ -29,28 +32,11 @@ class AsyncWrkClient:
         self,
         api_key: str,
         *,
-        base_url: str | None = None,
-        auth_scheme: str | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        retry: RetryPolicy | None = None,
-        allow_insecure_http: bool = False,
-        page_size: int | None = None,
-        allow_naive_datetimes: bool = True,
         max_requests_per_second: float | None = None,
         http: httpx.AsyncClient | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.config = ClientConfig.create(
-            api_key,
-            base_url=base_url,
-            auth_scheme=auth_scheme,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            retry=retry,
-            allow_insecure_http=allow_insecure_http,
-            page_size=page_size,
-            allow_naive_datetimes=allow_naive_datetimes,
-        )
+        self.config = ClientConfig.create(api_key, **options)
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout),
             follow_redirects=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -189,6 +190,12 @@ class Wrkflow:
         return self._client.get_launches(wrkflow_uuid=self.uuid)
 
     def get_launches(self, **filters: Any) -> Any:
+        other = filters.pop("wrkflow_uuid", None)
+        if other is not None and other != self.uuid:
+            raise WrkInvalidInputError(
+                f"wrkflow_uuid={other!r} is another wrkflow than this one ({self.uuid}): list "
+                "its launches through client.get_wrkflow(uuid) instead."
+            )
         if filters.get("launch_id") is not None:
             found = self._client.get_launches(wrkflow_uuid=self.uuid, **filters)
             if not found:
@@ -293,7 +300,12 @@ def _count(state: Mapping[str, Any], key: str, where: str) -> int:
     value = state.get(key, 0)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise WrkBadResponseError(
             f"The API sent {where} with 'state.{key}'={value!r}, expected a non-negative number."
         )

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from wrk_provider.client.errors import (
@@ -29,6 +29,9 @@ from wrk_provider.client.errors import (
 )
 from wrk_provider.client.models import Launch, LaunchPage, LaunchStatus, to_datetime
 from wrk_provider.client.retry import RetryPolicy, parse_retry_after
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 DEFAULT_BASE_URL = "https://account.wrk.com/api/v1"
 DEFAULT_AUTH_SCHEME = "Api-Key"
@@ -63,6 +66,19 @@ class Secret:
         raise TypeError("A Secret is not to be pickled or serialised.")
 
 
+class ClientOptions(TypedDict, total=False):
+    """The settings both clients take after the key; see ``WrkClient`` for each."""
+
+    base_url: str | None
+    auth_scheme: str | None
+    timeout: float | None
+    connect_timeout: float | None
+    retry: RetryPolicy | None
+    allow_insecure_http: bool
+    page_size: int | None
+    allow_naive_datetimes: bool
+
+
 @dataclass(frozen=True)
 class ClientConfig:
     """Everything a client needs, checked once: the address, the key, timeouts, retries."""
@@ -77,19 +93,13 @@ class ClientConfig:
     allow_naive_datetimes: bool = True
 
     @classmethod
-    def create(
-        cls,
-        api_key: str | None,
-        *,
-        base_url: str | None = None,
-        auth_scheme: str | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        retry: RetryPolicy | None = None,
-        allow_insecure_http: bool = False,
-        page_size: int | None = None,
-        allow_naive_datetimes: bool = True,
-    ) -> ClientConfig:
+    def create(cls, api_key: str | None, **options: Unpack[ClientOptions]) -> ClientConfig:
+        unknown = sorted(set(options) - set(ClientOptions.__annotations__))
+        if unknown:
+            raise WrkInvalidInputError(
+                f"Unknown client setting {', '.join(unknown)}: use "
+                f"{', '.join(ClientOptions.__annotations__)}."
+            )
         if not isinstance(api_key, str) or not api_key.strip():
             raise WrkInvalidInputError(
                 "The API key is empty: set it in the connection's 'API key' (password) field."
@@ -99,6 +109,7 @@ class ClientConfig:
                 "The API key holds spaces or control characters: paste the key alone, as Wrk "
                 "shows it."
             )
+        auth_scheme = options.get("auth_scheme")
         scheme = DEFAULT_AUTH_SCHEME if auth_scheme is None else auth_scheme
         if not _TOKEN.fullmatch(scheme):
             raise WrkInvalidInputError(
@@ -106,15 +117,18 @@ class ClientConfig:
             )
         return cls(
             api_key=Secret(api_key),
-            base_url=normalise_base_url(base_url, allow_insecure_http=allow_insecure_http),
-            auth_scheme=scheme,
-            timeout=positive_number(timeout, "timeout", DEFAULT_TIMEOUT),
-            connect_timeout=positive_number(
-                connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT
+            base_url=normalise_base_url(
+                options.get("base_url"),
+                allow_insecure_http=bool(options.get("allow_insecure_http", False)),
             ),
-            retry=retry or RetryPolicy(),
-            page_size=_page_size(page_size),
-            allow_naive_datetimes=allow_naive_datetimes,
+            auth_scheme=scheme,
+            timeout=positive_number(options.get("timeout"), "timeout", DEFAULT_TIMEOUT),
+            connect_timeout=positive_number(
+                options.get("connect_timeout"), "connect_timeout", DEFAULT_CONNECT_TIMEOUT
+            ),
+            retry=options.get("retry") or RetryPolicy(),
+            page_size=_page_size(options.get("page_size")),
+            allow_naive_datetimes=bool(options.get("allow_naive_datetimes", True)),
         )
 
     def headers(self) -> dict[str, str]:

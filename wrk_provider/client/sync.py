@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import tenacity
 
 from wrk_provider.client import protocol
-from wrk_provider.client.errors import WrkError, WrkUnreachableError
+from wrk_provider.client.errors import WrkError, WrkInvalidInputError, WrkUnreachableError
 from wrk_provider.client.models import Launch, LaunchPage, Wrkflow
-from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig
-from wrk_provider.client.retry import RetryPolicy, gave_up, retry_options
+from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig, ClientOptions
+from wrk_provider.client.retry import gave_up, retry_options
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class _ApiKeyAuth(requests.auth.AuthBase):
@@ -41,6 +44,8 @@ class WrkClient:
     :param retry: how often and how patiently to retry 429, 5xx and connection trouble.
     :param allow_insecure_http: allow a plain ``http`` base URL to a remote host.
     :param page_size: ask a paging server for pages of this many launches.
+    :param allow_naive_datetimes: read a date filter without a time zone as UTC (the default)
+        instead of refusing it.
     :param session: a ``requests.Session`` to use instead of a new one.
     """
 
@@ -48,30 +53,12 @@ class WrkClient:
         self,
         api_key: str,
         *,
-        base_url: str | None = None,
-        auth_scheme: str | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        retry: RetryPolicy | None = None,
-        allow_insecure_http: bool = False,
-        page_size: int | None = None,
-        allow_naive_datetimes: bool = True,
         session: requests.Session | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.config = ClientConfig.create(
-            api_key,
-            base_url=base_url,
-            auth_scheme=auth_scheme,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            retry=retry,
-            allow_insecure_http=allow_insecure_http,
-            page_size=page_size,
-            allow_naive_datetimes=allow_naive_datetimes,
-        )
+        self.config = ClientConfig.create(api_key, **options)
         self._session = session or requests.Session()
         self._session.auth = _ApiKeyAuth(self.config)
-        self._session.max_redirects = 0
         self._paged_api: bool | None = None
 
     def __repr__(self) -> str:
@@ -131,7 +118,10 @@ class WrkClient:
 
     def get_wrkflow(self, wrkflow_uuid: str) -> Wrkflow:
         """The wrkflow, to list its launches: ``client.get_wrkflow(uuid).launches``."""
-        protocol.LaunchFilters.create(wrkflow_uuid=wrkflow_uuid)
+        if not isinstance(wrkflow_uuid, str) or not wrkflow_uuid.strip():
+            raise WrkInvalidInputError(
+                f"wrkflow_uuid={wrkflow_uuid!r} is not a wrkflow uuid: give it as a string."
+            )
         return Wrkflow(wrkflow_uuid.strip(), self)
 
     def check(self) -> LaunchPage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -111,7 +112,9 @@ class WrkHook(BaseHook):
         if self._client is None:
             from wrk_provider.client.sync import WrkClient
 
-            self._client = WrkClient(**self._client_options(self.get_connection(self.wrk_conn_id)))
+            connection = self.get_connection(self.wrk_conn_id)
+            with self._naming_connection():
+                self._client = WrkClient(**self._client_options(connection))
         return self._client
 
     async def get_async_conn(self) -> AsyncWrkClient:
@@ -124,54 +127,60 @@ class WrkHook(BaseHook):
         from wrk_provider.client.aio import AsyncWrkClient
 
         connection = await get_async_connection(self.wrk_conn_id)
-        options = self._client_options(connection)
-        rate = _extras(connection, self.wrk_conn_id).get("max_requests_per_second")
-        try:
+        with self._naming_connection():
+            options = self._client_options(connection)
+            rate = _extras(connection).get("max_requests_per_second")
             options["max_requests_per_second"] = positive_number(
                 rate, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND
             )
-        except WrkInvalidInputError as exc:
-            raise WrkInvalidInputError(f"Connection {self.wrk_conn_id!r}: {exc.message}") from None
-        return AsyncWrkClient(**options)
+            return AsyncWrkClient(**options)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
 
+    @contextlib.contextmanager
+    def _naming_connection(self) -> Iterator[None]:
+        """Prefix a settings error with the connection it came from."""
+        try:
+            yield
+        except WrkInvalidInputError as exc:
+            joint = " " if exc.message.startswith("has ") else ": "
+            raise WrkInvalidInputError(
+                f"Connection {self.wrk_conn_id!r}{joint}{exc.message}"
+            ) from None
+
     def _client_options(self, connection: Any) -> dict[str, Any]:
         from wrk_provider.client.retry import RetryPolicy
 
-        where = f"Connection {self.wrk_conn_id!r}"
-        extras = _extras(connection, where)
+        extras = _extras(connection)
         settings = {**extras, **{k: v for k, v in self._overrides.items() if v is not None}}
         if not connection.password:
             raise WrkInvalidInputError(
-                f"{where} has no API key: put the key in its 'API key' (password) field."
+                "has no API key: put the key in its 'API key' (password) field."
             )
-        try:
-            return {
-                "api_key": connection.password,
-                "base_url": _base_url(connection),
-                "auth_scheme": settings.get("auth_scheme") or None,
-                "timeout": settings.get("timeout"),
-                "connect_timeout": settings.get("connect_timeout"),
-                "retry": RetryPolicy.create(
-                    settings.get("max_retries"),
-                    settings.get("retry_wait"),
-                    settings.get("retry_max_wait"),
-                ),
-                "allow_insecure_http": _flag(settings.get("allow_insecure_http"), where),
-                "page_size": _whole(settings.get("page_size"), "page_size", where),
-            }
-        except WrkInvalidInputError as exc:
-            raise WrkInvalidInputError(f"{where}: {exc.message}") from None
+        return {
+            "api_key": connection.password,
+            "base_url": _base_url(connection),
+            "auth_scheme": settings.get("auth_scheme") or None,
+            "timeout": settings.get("timeout"),
+            "connect_timeout": settings.get("connect_timeout"),
+            "retry": RetryPolicy.create(
+                settings.get("max_retries"),
+                settings.get("retry_wait"),
+                settings.get("retry_max_wait"),
+            ),
+            "allow_insecure_http": _flag(settings.get("allow_insecure_http")),
+            "page_size": _whole(settings.get("page_size"), "page_size"),
+        }
 
     def get_ui_url(self) -> str:
         """Where the Wrk app lives, for links to a launch's page."""
         from wrk_provider import DEFAULT_UI_URL
 
-        extras = _extras(self.get_connection(self.wrk_conn_id), self.wrk_conn_id)
+        with self._naming_connection():
+            extras = _extras(self.get_connection(self.wrk_conn_id))
         return str(extras.get("ui_url") or DEFAULT_UI_URL).rstrip("/")
 
     # The API, through the sync client.
@@ -211,7 +220,7 @@ class WrkHook(BaseHook):
         return True, f"Connected to {client.config.base_url}: {count} launches visible."
 
 
-def _extras(connection: Any, where: str) -> Mapping[str, Any]:
+def _extras(connection: Any) -> Mapping[str, Any]:
     raw = getattr(connection, "extra", None)
     if not raw:
         return {}
@@ -221,11 +230,12 @@ def _extras(connection: Any, where: str) -> Mapping[str, Any]:
         extras = json.loads(raw)
     except ValueError:
         raise WrkInvalidInputError(
-            f"{where} has extras that are not JSON: write them as a JSON object, "
-            'e.g. {"timeout": 30}.'
+            'has extras that are not JSON: write them as a JSON object, e.g. {"timeout": 30}.'
         ) from None
     if not isinstance(extras, Mapping):
-        raise WrkInvalidInputError(f"{where} has extras that are not a JSON object.")
+        raise WrkInvalidInputError(
+            'has extras that are not a JSON object: write e.g. {"timeout": 30}.'
+        )
     return extras
 
 
@@ -238,7 +248,7 @@ def _base_url(connection: Any) -> str | None:
     return f"{host}:{connection.port}"
 
 
-def _flag(value: object, where: str) -> bool:
+def _flag(value: object) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
     text = str(value).strip().lower()
@@ -247,7 +257,7 @@ def _flag(value: object, where: str) -> bool:
     raise WrkInvalidInputError(f"allow_insecure_http={value!r} must be true or false.")
 
 
-def _whole(value: object, name: str, where: str) -> int | None:
+def _whole(value: object, name: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, str) and value.strip().isdigit():
