@@ -134,7 +134,8 @@ def test_launch_paths() -> None:
         ("HTTPS://Account.WRK.com/api/v1", "https://account.wrk.com/api/v1"),
         ("account.wrk.com", "https://account.wrk.com/api/v1"),
         ("account.wrk.com/api/v2/", "https://account.wrk.com/api/v2"),
-        ("https://wrk.example:8443", "https://wrk.example:8443"),
+        ("https://wrk.example:8443", "https://wrk.example:8443/api/v1"),
+        ("https://wrk.example:8443/", "https://wrk.example:8443/api/v1"),
         ("http://localhost:8080/api/v1/", "http://localhost:8080/api/v1"),
         ("http://127.0.0.1:5000/api/v1", "http://127.0.0.1:5000/api/v1"),
         ("http://127.8.9.10/api", "http://127.8.9.10/api"),
@@ -161,7 +162,9 @@ def test_plain_http_to_a_remote_host_is_refused(url: str) -> None:
 
     assert "plain http" in str(caught.value)
     assert "allow_insecure_http" in str(caught.value)
-    assert normalise_base_url(url, allow_insecure_http=True) == url
+    allowed = normalise_base_url(url, allow_insecure_http=True)
+    assert allowed.startswith(url.rstrip("/"))
+    assert allowed.startswith("http://")
 
 
 def test_client_refuses_plain_http_before_any_request() -> None:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://account.wrk.com/api/v1"
 DEFAULT_AUTH_SCHEME = "Api-Key"
+_DEFAULT_PATH = "/api/v1"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -169,7 +170,7 @@ def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) ->
         return DEFAULT_BASE_URL
     text = str(url).strip()
     if "://" not in text:
-        text = "https://" + text + ("" if "/" in text else "/api/v1")
+        text = "https://" + text
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -194,7 +195,8 @@ def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) ->
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None:
         netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    path = parts.path.rstrip("/") or _DEFAULT_PATH
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
 def _strip_userinfo(parts: Any) -> str:

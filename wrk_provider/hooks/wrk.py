@@ -243,9 +243,11 @@ def _base_url(connection: Any) -> str | None:
     host = (connection.host or "").strip()
     if not host:
         return None
-    if "://" in host or not connection.port:
+    if "://" in host:
         return host
-    return f"{host}:{connection.port}"
+    port = f":{connection.port}" if connection.port else ""
+    path = f"/{connection.schema.strip('/')}" if connection.schema else ""
+    return f"{host}{port}{path}"
 
 
 def _flag(value: object) -> bool:
