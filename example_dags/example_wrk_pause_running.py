@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.providers.common.compat.sdk import DAG, Param
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from wrk_provider.operators.wrk import (
     WrkListLaunchesOperator,
@@ -15,7 +16,7 @@ from wrk_provider.operators.wrk import (
 
 with DAG(
     dag_id="example_wrk_pause_running",
-    schedule="@hourly",
+    schedule=CronDataIntervalTimetable("@hourly", timezone="UTC"),
     start_date=datetime(2024, 1, 1),
     catchup=False,
     params={"wrkflow_uuid": Param("d3cb5c8d-de4b-4a72-84b3-e529c444d842", type="string")},

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
+from wrk_provider.client.errors import WrkNotFoundError
 from wrk_provider.client.models import LaunchStatus
 from wrk_provider.client.protocol import launch_id_text, positive_number
 from wrk_provider.hooks.wrk import WrkHook
@@ -52,8 +53,11 @@ class _WrkLaunchActionOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         launch_id = launch_id_text(self.launch_id)
         hook = WrkHook(self.wrk_conn_id)
-        launch = hook.get_launch(launch_id)
         _push_link(context, hook, launch_id)
+        try:
+            launch = hook.get_launch(launch_id)
+        except WrkNotFoundError as error:
+            raise AirflowFailException(str(error)) from None
 
         if launch.status is self.target:
             self.log.info(
@@ -65,7 +69,7 @@ class _WrkLaunchActionOperator(BaseOperator):
             return launch.to_dict()
         if launch.is_completed:
             raise AirflowFailException(
-                f"Launch {launch_id} is completed: a completed launch cannot be {self.target}."
+                f"Launch {launch_id} is completed: a completed launch cannot be {self.action}d."
             )
 
         self.log.info("Asking Wrk to %s launch %s (now %s).", self.action, launch_id, launch.status)
@@ -108,7 +112,8 @@ class WrkPauseLaunchOperator(_WrkLaunchActionOperator):
     :param confirm_timeout: seconds to wait for that, after which the task fails.
     :param confirm_interval: seconds between read-backs.
 
-    Returns the launch after the pause, as a dict in the API reference's shape.
+    Returns the launch after the pause (with ``confirm=False``, as it was before the request),
+    as a dict in the API reference's shape.
     """
 
     action = "pause"
@@ -131,7 +136,8 @@ class WrkResumeLaunchOperator(_WrkLaunchActionOperator):
     :param confirm_timeout: seconds to wait for that, after which the task fails.
     :param confirm_interval: seconds between read-backs.
 
-    Returns the launch after the resume, as a dict in the API reference's shape.
+    Returns the launch after the resume (with ``confirm=False``, as it was before the request),
+    as a dict in the API reference's shape.
     """
 
     action = "resume"
@@ -204,6 +210,8 @@ class WrkListLaunchesOperator(BaseOperator):
         self.log.info("Found %d launches (%s).", len(launches), shown)
         if len(launches) == 1:
             _push_link(context, hook, launches[0].launch_id)
+        else:
+            context["ti"].xcom_push(key=LAUNCH_URL_XCOM_KEY, value="")
         if self.return_dicts:
             return [launch.to_dict() for launch in launches]
         return [launch.launch_id for launch in launches]

@@ -11,6 +11,7 @@ from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
+    AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
     conf,
@@ -79,7 +80,12 @@ class WrkLaunchSensor(BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
 
-        looked = self.poke(context)
+        try:
+            looked = self.poke(context)
+        except AirflowFailException as error:
+            if self.soft_fail:
+                raise AirflowSkipException(f"{error} Skipped, as soft_fail is set.") from error
+            raise
         if looked.is_done:
             return looked.xcom_value
         wrkflow_uuid = looked.xcom_value["wrkflow_uuid"] if looked.xcom_value else None
@@ -104,14 +110,14 @@ class WrkLaunchSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         launch_id = launch_id_text(self.launch_id)
         hook = WrkHook(self.wrk_conn_id)
-        try:
-            launch = hook.get_launch(launch_id)
-        except WrkNotFoundError as error:
-            raise AirflowFailException(str(error)) from None
         if self._last_seen is None:
             context["ti"].xcom_push(
                 key=LAUNCH_URL_XCOM_KEY, value=launch_url(hook.get_ui_url(), launch_id)
             )
+        try:
+            launch = hook.get_launch(launch_id)
+        except WrkNotFoundError as error:
+            raise AirflowFailException(str(error)) from None
         seen = (launch.status, launch.num_errors)
         if seen != self._last_seen:
             self.log.info("%s.", launch.summary())
