@@ -8,6 +8,13 @@ import math
 import pendulum
 import pytest
 
+from wrk_provider.client.config import (
+    DEFAULT_BASE_URL,
+    ClientConfig,
+    Secret,
+    launch_id_text,
+    normalise_base_url,
+)
 from wrk_provider.client.errors import (
     WrkAPIError,
     WrkAuthenticationError,
@@ -20,18 +27,13 @@ from wrk_provider.client.errors import (
 )
 from wrk_provider.client.models import LaunchStatus
 from wrk_provider.client.protocol import (
-    DEFAULT_BASE_URL,
     ApiRequest,
     ApiResponse,
-    ClientConfig,
     LaunchFilters,
     LaunchLookup,
     Pager,
-    Secret,
     action_request,
-    launch_id_text,
     launch_request,
-    normalise_base_url,
     raise_for_status,
     read_action,
     read_launch,

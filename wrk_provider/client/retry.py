@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import email.utils
 import math
 import random
 import time
@@ -97,6 +96,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     try:
         seconds = float(text)
     except ValueError:
+        import email.utils
+
         try:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

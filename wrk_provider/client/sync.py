@@ -9,9 +9,10 @@ import requests
 import tenacity
 
 from wrk_provider.client import protocol
+from wrk_provider.client.config import ClientConfig, ClientOptions
 from wrk_provider.client.errors import WrkError, WrkInvalidInputError, WrkUnreachableError
 from wrk_provider.client.models import Launch, LaunchPage, Wrkflow
-from wrk_provider.client.protocol import ApiRequest, ApiResponse, ClientConfig, ClientOptions
+from wrk_provider.client.protocol import ApiRequest, ApiResponse
 from wrk_provider.client.retry import gave_up, retry_options
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseHook
 
+from wrk_provider.client.config import positive_number
 from wrk_provider.client.errors import WrkError, WrkInvalidInputError
-from wrk_provider.client.protocol import positive_number
 
 if TYPE_CHECKING:
     from wrk_provider.client.aio import AsyncWrkClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
+from airflow.providers.common.compat.sdk import BaseOperatorLink
 
 LAUNCH_URL_XCOM_KEY = "wrk_launch_url"
 
@@ -15,6 +15,8 @@ class WrkLaunchLink(BaseOperatorLink):
     name = "Wrk launch"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        from airflow.providers.common.compat.sdk import XCom
+
         url = XCom.get_value(key=LAUNCH_URL_XCOM_KEY, ti_key=ti_key)
         return str(url) if url else ""
 

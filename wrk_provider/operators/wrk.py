@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
+from wrk_provider.client.config import launch_id_text, positive_number
 from wrk_provider.client.errors import WrkNotFoundError
 from wrk_provider.client.models import LaunchStatus
-from wrk_provider.client.protocol import launch_id_text, positive_number
 from wrk_provider.hooks.wrk import WrkHook
 from wrk_provider.links.wrk import LAUNCH_URL_XCOM_KEY, WrkLaunchLink, launch_url
 

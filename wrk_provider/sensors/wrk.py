@@ -17,11 +17,10 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from wrk_provider.client.config import launch_id_text
 from wrk_provider.client.errors import WrkNotFoundError
-from wrk_provider.client.protocol import launch_id_text
 from wrk_provider.hooks.wrk import WrkHook
 from wrk_provider.links.wrk import LAUNCH_URL_XCOM_KEY, WrkLaunchLink, launch_url
-from wrk_provider.triggers.wrk import WrkLaunchTrigger
 from wrk_provider.verdict import check_max_errors, judge
 
 if TYPE_CHECKING:
@@ -89,6 +88,8 @@ class WrkLaunchSensor(BaseSensorOperator):
         if looked.is_done:
             return looked.xcom_value
         wrkflow_uuid = looked.xcom_value["wrkflow_uuid"] if looked.xcom_value else None
+        from wrk_provider.triggers.wrk import WrkLaunchTrigger
+
         self.log.info(
             "Launch %s is not completed yet; deferring the wait to the triggerer.", self.launch_id
         )

@@ -9,13 +9,13 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from wrk_provider.client.config import launch_id_text, positive_number
 from wrk_provider.client.errors import (
     WrkAuthenticationError,
     WrkError,
     WrkInvalidInputError,
     WrkNotFoundError,
 )
-from wrk_provider.client.protocol import launch_id_text, positive_number
 from wrk_provider.triggers.poller import LaunchPoller, Subscription
 from wrk_provider.verdict import check_max_errors, judge
 
