@@ -69,7 +69,7 @@ class AsyncWrkClient:
     async def get_launches(self, **filters: Any) -> list[Launch]:
         """Launches matching the filters, newest first, from every page."""
         launches = [launch async for launch in self.iter_launches(**filters)]
-        launches.sort(key=lambda launch: launch.start_date, reverse=True)
+        launches.sort(key=lambda launch: launch.start_timestamp, reverse=True)
         return launches
 
     async def iter_launches(self, **filters: Any) -> AsyncIterator[Launch]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import math
@@ -54,6 +55,19 @@ class LaunchStatus(str, enum.Enum):
 
 
 _CODES = {LaunchStatus.RUNNING: 1, LaunchStatus.PAUSED: 2, LaunchStatus.COMPLETED: 3}
+_BY_WORD = {status.value: status for status in LaunchStatus}
+
+
+class _Where:
+    """Names a launch in an error message; the text is made only if an error needs it."""
+
+    __slots__ = ("launch_id",)
+
+    def __init__(self, launch_id: object) -> None:
+        self.launch_id = launch_id
+
+    def __str__(self) -> str:
+        return f"launch {self.launch_id}"
 
 
 class LaunchActions(Protocol):
@@ -75,12 +89,17 @@ class Launch:
     launch_id: int | str
     wrkflow_uuid: str | None
     name: str | None
-    start_date: pendulum.DateTime
+    start_timestamp: float
     status: LaunchStatus | str
     time_elapsed: int = 0
     num_task_completed: int = 0
     num_errors: int = 0
     _client: LaunchActions | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def start_date(self) -> pendulum.DateTime:
+        """When the launch started, in UTC."""
+        return pendulum.from_timestamp(self.start_timestamp, tz="UTC")
 
     @property
     def is_known_status(self) -> bool:
@@ -104,7 +123,7 @@ class Launch:
             "launch_id": self.launch_id,
             "wrkflow_uuid": self.wrkflow_uuid,
             "name": self.name,
-            "start_date": self.start_date.int_timestamp,
+            "start_date": math.floor(self.start_timestamp),
             "state": {
                 "status": str(self.status),
                 "time_elapsed": self.time_elapsed,
@@ -123,6 +142,11 @@ class Launch:
     def bind(self, client: LaunchActions) -> Launch:
         """The same launch, able to ``pause()`` and ``resume()`` itself through ``client``."""
         return replace(self, _client=client)
+
+    def _bind_fresh(self, client: LaunchActions) -> Launch:
+        """Bind a launch this process has just parsed and nobody else holds, without a copy."""
+        object.__setattr__(self, "_client", client)
+        return self
 
     def pause(self) -> bool:
         return self._actions().pause_launch(self.launch_id)
@@ -148,25 +172,21 @@ class Launch:
             raise WrkBadResponseError(
                 f"The API sent a launch without a usable 'launch_id' or 'id' (got {launch_id!r})."
             )
-        where = f"launch {launch_id}"
-        state = _mapping(obj.get("state"), f"{where}: 'state'")
+        where = _Where(launch_id)
+        state = _mapping(obj.get("state"), where, "'state'")
         raw_status = state.get("status")
         if not isinstance(raw_status, str) or not raw_status.strip():
             raise WrkBadResponseError(
                 f"The API sent {where} with no usable 'state.status' (got {raw_status!r})."
             )
         status_word = raw_status.strip().lower()
-        status: LaunchStatus | str
-        try:
-            status = LaunchStatus(status_word)
-        except ValueError:
-            status = status_word
+        status: LaunchStatus | str = _BY_WORD.get(status_word, status_word)
         elapsed_key = "time_elapsed" if "time_elapsed" in state else "time_elapsed_sec"
         return cls(
             launch_id=launch_id,
             wrkflow_uuid=_optional_str(obj, "wrkflow_uuid", where),
             name=_optional_str(obj, "name", where),
-            start_date=_start_date(obj.get("start_date"), where),
+            start_timestamp=_start_timestamp(obj.get("start_date"), where),
             status=status,
             time_elapsed=_count(state, elapsed_key, where),
             num_task_completed=_count(state, "num_task_completed", where),
@@ -279,15 +299,16 @@ def to_datetime(value: object, field_name: str, *, allow_naive: bool = True) -> 
 _DATE_HINT = "give a datetime, a unix timestamp or an ISO-8601 string."
 
 
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise WrkBadResponseError(
-            f"The API sent {where} as {type(value).__name__}, expected a JSON object."
-        )
-    return value
+def _mapping(value: object, where: object, what: str = "") -> Mapping[str, Any]:
+    if type(value) is dict or isinstance(value, Mapping):
+        return value
+    named = f"{where}: {what}" if what else str(where)
+    raise WrkBadResponseError(
+        f"The API sent {named} as {type(value).__name__}, expected a JSON object."
+    )
 
 
-def _optional_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+def _optional_str(obj: Mapping[str, Any], key: str, where: object) -> str | None:
     value = obj.get(key)
     if value is None or isinstance(value, str):
         return value
@@ -296,8 +317,10 @@ def _optional_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
     )
 
 
-def _count(state: Mapping[str, Any], key: str, where: str) -> int:
+def _count(state: Mapping[str, Any], key: str, where: object) -> int:
     value = state.get(key, 0)
+    if type(value) is int and value >= 0:
+        return value
     if value is None:
         return 0
     if (
@@ -312,12 +335,19 @@ def _count(state: Mapping[str, Any], key: str, where: str) -> int:
     return int(value)
 
 
-def _start_date(value: object, where: str) -> pendulum.DateTime:
+def _start_timestamp(value: object, where: object) -> float:
     if value is None or isinstance(value, bool):
         raise WrkBadResponseError(f"The API sent {where} without a usable 'start_date'.")
-    try:
-        return to_datetime(value, "start_date")
-    except WrkInvalidInputError as exc:
-        raise WrkBadResponseError(
-            f"The API sent {where} with 'start_date'={value!r}, expected a unix time or ISO-8601."
-        ) from exc
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.timezone.utc)
+            return parsed.timestamp()
+        with contextlib.suppress(ValueError):
+            return _start_timestamp(float(value), where)
+    raise WrkBadResponseError(
+        f"The API sent {where} with 'start_date'={value!r}, expected a unix time or ISO-8601."
+    )

@@ -88,6 +88,8 @@ class LaunchFilters:
     wrkflow_uuid: str | None = None
     lower_start_date: Any = None
     upper_start_date: Any = None
+    _lower: float = field(default=-math.inf, repr=False, compare=False)
+    _upper: float = field(default=math.inf, repr=False, compare=False)
 
     @classmethod
     def create(cls, *, allow_naive: bool = True, **filters: Any) -> LaunchFilters:
@@ -116,6 +118,8 @@ class LaunchFilters:
             wrkflow_uuid=None if uuid is None else uuid.strip(),
             lower_start_date=lower,
             upper_start_date=upper,
+            _lower=-math.inf if lower is None else lower.timestamp(),
+            _upper=math.inf if upper is None else upper.timestamp(),
         )
 
     def params(self) -> dict[str, str]:
@@ -139,9 +143,7 @@ class LaunchFilters:
             return False
         if self.wrkflow_uuid is not None and launch.wrkflow_uuid != self.wrkflow_uuid:
             return False
-        if self.lower_start_date is not None and launch.start_date < self.lower_start_date:
-            return False
-        return not (self.upper_start_date is not None and launch.start_date > self.upper_start_date)
+        return self._lower <= launch.start_timestamp <= self._upper
 
 
 def _optional_date(value: Any, name: str, allow_naive: bool) -> Any:

@@ -84,7 +84,7 @@ class WrkClient:
         a unix time or an ISO-8601 string; naive values are read as UTC).
         """
         launches = list(self.iter_launches(**filters))
-        launches.sort(key=lambda launch: launch.start_date, reverse=True)
+        launches.sort(key=lambda launch: launch.start_timestamp, reverse=True)
         return launches
 
     def iter_launches(self, **filters: Any) -> Iterator[Launch]:
@@ -95,7 +95,7 @@ class WrkClient:
             launches, request = pager.read(request, self._send(request))
             self._paged_api = pager.last_page is not None and pager.last_page.is_paged
             for launch in launches:
-                yield launch.bind(self)
+                yield launch._bind_fresh(self)
 
     def get_launch(self, launch_id: int | str) -> Launch:
         """The launch with this id; ``WrkNotFoundError`` when there is none."""
@@ -105,7 +105,7 @@ class WrkClient:
             request = lookup.read(request, self._send(request))
         self._paged_api = lookup.paged_api
         assert lookup.launch is not None
-        return lookup.launch.bind(self)
+        return lookup.launch._bind_fresh(self)
 
     def pause_launch(self, launch_id: int | str) -> bool:
         """Ask the API to pause the launch; True once it has accepted."""

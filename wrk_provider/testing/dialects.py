@@ -12,7 +12,7 @@ from typing import Any
 from wrk_provider.testing.state import COMPLETED, STATUS_CODES, Action, Launch, Store
 
 DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True, slots=True)

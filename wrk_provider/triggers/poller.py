@@ -72,7 +72,7 @@ class LaunchPoller:
         self._subscriptions: set[Subscription] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._listing_cost: dict[str, int] = {}
+        self._listing_cost: dict[str | None, int] = {}
         self._known: dict[str, _Known] = {}
         self.rounds = 0
         self.requests = 0
@@ -177,9 +177,7 @@ class LaunchPoller:
         for launch_id, subscriptions in by_launch.items():
             outcome = results.get(launch_id)
             if isinstance(outcome, Launch):
-                self._known[launch_id] = _Known(
-                    outcome.wrkflow_uuid, outcome.start_date.timestamp()
-                )
+                self._known[launch_id] = _Known(outcome.wrkflow_uuid, outcome.start_timestamp)
             for subscription in subscriptions:
                 subscription.last_polled = now
                 subscription.due = _next_on_grid(now, subscription.interval)
@@ -198,25 +196,30 @@ class LaunchPoller:
         for launch_id in launch_ids:
             known = self._known.get(launch_id)
             groups.setdefault(known.wrkflow_uuid if known else None, []).append(launch_id)
+        sent_before = client.requests_sent
         singles: list[str] = []
         for wrkflow_uuid, members in groups.items():
-            if wrkflow_uuid is not None and len(members) > self._listing_cost.get(wrkflow_uuid, 1):
+            if len(members) > self._listing_cost.get(wrkflow_uuid, 1):
                 await self._look_by_listing(client, wrkflow_uuid, members, results)
             singles.extend(m for m in members if m not in results)
         await asyncio.gather(*(self._look_alone(client, m, results) for m in singles))
+        self.requests += client.requests_sent - sent_before
 
     async def _look_by_listing(
         self,
         client: Any,
-        wrkflow_uuid: str,
+        wrkflow_uuid: str | None,
         members: list[str],
         results: dict[str, Launch | BaseException],
     ) -> None:
-        """List the wrkflow's launches, newest first, until every member is found, or until
-        the pages still to read would cost more than reading the rest one by one."""
+        """List the wrkflow's launches (or the account's, when the wrkflow is not known yet),
+        newest first, until every member is found, or until the pages still to read would
+        cost more than reading the rest one by one."""
         wanted = set(members)
-        starts = [self._known[m].start_date for m in members if m in self._known]
-        filters: dict[str, Any] = {"wrkflow_uuid": wrkflow_uuid}
+        starts = [self._known[m].start_date if m in self._known else None for m in members]
+        filters: dict[str, Any] = {}
+        if wrkflow_uuid is not None:
+            filters["wrkflow_uuid"] = wrkflow_uuid
         if starts and None not in starts:
             filters["lower_start_date"] = math.floor(min(s for s in starts if s is not None))
         sent_before = client.requests_sent
@@ -233,19 +236,15 @@ class LaunchPoller:
             log.warning("Listing the launches of wrkflow %s failed: %s", wrkflow_uuid, error)
         finally:
             used = max(1, client.requests_sent - sent_before)
-            self.requests += used
-            self._listing_cost[wrkflow_uuid] = used + _pages_left_after(wanted)
+            self._listing_cost[wrkflow_uuid] = used + len(wanted)
 
     async def _look_alone(
         self, client: Any, launch_id: str, results: dict[str, Launch | BaseException]
     ) -> None:
-        sent_before = client.requests_sent
         try:
             results[launch_id] = await client.get_launch(launch_id)
         except WrkError as error:
             results[launch_id] = error
-        finally:
-            self.requests += client.requests_sent - sent_before
 
     async def _get_client(self) -> Any:
         if self._client is None:
@@ -263,11 +262,6 @@ def _pages_left(page: LaunchPage) -> float:
         return 0.0
     assert page.page is not None and page.page_size is not None
     return max(0.0, math.ceil(page.total_count / page.page_size) - (page.page + 1))
-
-
-def _pages_left_after(wanted: set[str]) -> int:
-    """A listing that left launches to be read alone cost those reads too."""
-    return len(wanted)
 
 
 def _next_on_grid(now: float, interval: float) -> float:
