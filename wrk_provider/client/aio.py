@@ -12,7 +12,7 @@ import tenacity
 from wrk_provider.client import protocol
 from wrk_provider.client.budget import RequestBudget
 from wrk_provider.client.config import ClientConfig, ClientOptions
-from wrk_provider.client.errors import WrkError, WrkUnreachableError
+from wrk_provider.client.errors import WrkError
 from wrk_provider.client.models import Launch, LaunchPage
 from wrk_provider.client.protocol import ApiRequest, ApiResponse
 from wrk_provider.client.retry import gave_up, retry_options
@@ -136,11 +136,8 @@ class AsyncWrkClient:
                 headers=self.config.headers(),
             )
         except httpx.HTTPError as exc:
-            raise WrkUnreachableError(
-                f"{request.describe()} could not reach {self.config.base_url} "
-                f"({_describe_failure(exc)}): check the base URL and the network.",
-                endpoint=request.endpoint,
-                launch_id=request.launch_id,
+            raise protocol.unreachable(
+                request, self.config.base_url, _describe_failure(exc)
             ) from None
         response = ApiResponse(
             answer.status_code, answer.headers, answer.content, answer.reason_phrase

@@ -27,6 +27,7 @@ from wrk_provider.client.errors import (
     WrkRateLimitedError,
     WrkRefusedError,
     WrkServerError,
+    WrkUnreachableError,
 )
 from wrk_provider.client.models import Launch, LaunchPage, LaunchStatus, to_datetime
 from wrk_provider.client.retry import parse_retry_after
@@ -199,6 +200,16 @@ def raise_for_status(request: ApiRequest, response: ApiResponse, secret: Secret)
         raise WrkAPIError(f"{head}: {advice}", **kwargs)
     error.retry_after = parse_retry_after(response.header("Retry-After"))  # type: ignore[attr-defined]
     raise error
+
+
+def unreachable(request: ApiRequest, base_url: str, reason: str) -> WrkUnreachableError:
+    """The error for a request that got no answer: refused, dropped or timed out."""
+    return WrkUnreachableError(
+        f"{request.describe()} could not reach {base_url} ({reason}): check the base URL and "
+        "the network.",
+        endpoint=request.endpoint,
+        launch_id=request.launch_id,
+    )
 
 
 def server_message(response: ApiResponse, secret: Secret) -> str:

@@ -10,7 +10,7 @@ import tenacity
 
 from wrk_provider.client import protocol
 from wrk_provider.client.config import ClientConfig, ClientOptions
-from wrk_provider.client.errors import WrkError, WrkInvalidInputError, WrkUnreachableError
+from wrk_provider.client.errors import WrkError, WrkInvalidInputError
 from wrk_provider.client.models import Launch, LaunchPage, Wrkflow
 from wrk_provider.client.protocol import ApiRequest, ApiResponse
 from wrk_provider.client.retry import gave_up, retry_options
@@ -156,11 +156,8 @@ class WrkClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise WrkUnreachableError(
-                f"{request.describe()} could not reach {self.config.base_url} "
-                f"({_describe_failure(exc)}): check the base URL and the network.",
-                endpoint=request.endpoint,
-                launch_id=request.launch_id,
+            raise protocol.unreachable(
+                request, self.config.base_url, _describe_failure(exc)
             ) from None
         response = ApiResponse(answer.status_code, answer.headers, answer.content, answer.reason)
         protocol.raise_for_status(request, response, self.config.api_key)
