@@ -56,3 +56,14 @@ def check_max_errors(max_errors: object) -> int | None:
             f"max_errors={max_errors!r} must be a whole number, zero or more, or None for no limit."
         )
     return max_errors
+
+
+def check_max_consecutive_failures(value: object) -> int:
+    """``max_consecutive_failures`` as a whole number, 1 or more."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise WrkInvalidInputError(
+            f"max_consecutive_failures={value!r} must be a whole number, 1 or more, e.g. 5."
+        )
+    return value

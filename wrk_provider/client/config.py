@@ -123,17 +123,26 @@ class ClientConfig:
         return self.base_url + path
 
 
-def positive_number(value: object, name: str, default: float) -> float:
-    """``value`` as a finite number above zero, or ``default`` when it is None."""
+def positive_number(
+    value: object, name: str, default: float, *, unit: str = "seconds", example: str = "30"
+) -> float:
+    """``value`` as a finite number above zero, or ``default`` when it is None.
+
+    ``unit`` and ``example`` say in an error what the number counts.
+    """
     if value is None:
         return default
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise WrkInvalidInputError(f"{name}={value!r} is not a number: give seconds, e.g. 30.")
+        raise WrkInvalidInputError(
+            f"{name}={value!r} is not a number: give {unit}, e.g. {example}."
+        )
     if not math.isfinite(value) or value <= 0:
-        raise WrkInvalidInputError(f"{name}={value!r} must be a number of seconds above zero.")
+        raise WrkInvalidInputError(
+            f"{name}={value!r} must be a number above zero, in {unit}, e.g. {example}."
+        )
     return float(value)
 
 
@@ -150,6 +159,10 @@ def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) ->
     if url is None or not str(url).strip():
         return DEFAULT_BASE_URL
     text = str(url).strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise WrkInvalidInputError(
+            f"Base URL {url!r} holds spaces or control characters: use e.g. {DEFAULT_BASE_URL}."
+        )
     if "://" not in text:
         text = "https://" + text
     try:

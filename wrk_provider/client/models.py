@@ -281,7 +281,12 @@ def to_datetime(value: object, field_name: str, *, allow_naive: bool = True) -> 
             raise WrkInvalidInputError(
                 f"{field_name}={value!r} is not a date: {_DATE_HINT}"
             ) from exc
-        return to_datetime(parsed, field_name, allow_naive=allow_naive)
+        if parsed.tzinfo is None and not allow_naive:
+            raise WrkInvalidInputError(
+                f"{field_name}={value!r} has no time zone: give an ISO-8601 string with an "
+                "offset, such as 2024-01-01T00:00:00Z."
+            )
+        return to_datetime(parsed, field_name)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             if not allow_naive:

@@ -194,9 +194,9 @@ def raise_for_status(request: ApiRequest, response: ApiResponse, secret: Secret)
         error = WrkServerError(f"{head}: the Wrk API is failing; try again later.", **kwargs)
     else:
         advice = {
-            409: "the launch's current state does not allow this.",
-            422: "the API refused the request's values.",
-        }.get(status, "the API refused the request.")
+            409: "the launch's current state does not allow this; read the launch to see it.",
+            422: "the API refused the request's values; check the arguments it names.",
+        }.get(status, "the API refused the request; check the values sent.")
         raise WrkAPIError(f"{head}: {advice}", **kwargs)
     error.retry_after = parse_retry_after(response.header("Retry-After"))  # type: ignore[attr-defined]
     raise error
@@ -237,14 +237,14 @@ def read_json(request: ApiRequest, response: ApiResponse) -> Any:
     if not response.body.strip():
         raise WrkBadResponseError(
             f"{request.describe()} answered HTTP {response.status} with an empty body, "
-            "expected JSON.",
+            "expected JSON; check that the base URL points at the Wrk API.",
             endpoint=request.endpoint,
             launch_id=request.launch_id,
             status_code=response.status,
         )
     try:
         return json.loads(response.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         kind = response.header("Content-Type") or "no content type"
         raise WrkBadResponseError(
             f"{request.describe()} answered HTTP {response.status} with a body that is not "
@@ -321,7 +321,8 @@ def _parse_launch(request: ApiRequest, item: object) -> Launch:
         return Launch.from_api(item)
     except WrkBadResponseError as exc:
         raise WrkBadResponseError(
-            f"{request.describe()}: {exc.message}",
+            f"{request.describe()}: {exc.message.rstrip('.')}; check that the base URL points "
+            "at the Wrk API, and upgrade the provider if it does.",
             endpoint=request.endpoint,
             launch_id=request.launch_id,
         ) from None

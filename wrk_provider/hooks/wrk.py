@@ -131,7 +131,11 @@ class WrkHook(BaseHook):
             options = self._client_options(connection)
             rate = _extras(connection).get("max_requests_per_second")
             options["max_requests_per_second"] = positive_number(
-                rate, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND
+                rate,
+                "max_requests_per_second",
+                DEFAULT_MAX_REQUESTS_PER_SECOND,
+                unit="requests per second",
+                example="10",
             )
             return AsyncWrkClient(**options)
 

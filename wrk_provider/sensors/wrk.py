@@ -21,7 +21,7 @@ from wrk_provider.client.config import launch_id_text
 from wrk_provider.client.errors import WrkNotFoundError
 from wrk_provider.hooks.wrk import WrkHook
 from wrk_provider.links.wrk import LAUNCH_URL_XCOM_KEY, WrkLaunchLink, launch_url
-from wrk_provider.verdict import check_max_errors, judge
+from wrk_provider.verdict import check_max_consecutive_failures, check_max_errors, judge
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -71,7 +71,7 @@ class WrkLaunchSensor(BaseSensorOperator):
         self.max_errors = check_max_errors(max_errors)
         self.fail_on_paused = fail_on_paused
         self.deferrable = deferrable
-        self.max_consecutive_failures = max_consecutive_failures
+        self.max_consecutive_failures = check_max_consecutive_failures(max_consecutive_failures)
         self._last_seen: tuple[Any, ...] | None = None
 
     def execute(self, context: Context) -> Any:

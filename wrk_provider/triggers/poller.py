@@ -5,8 +5,9 @@ poller owns one async client (and so one request budget), wakes when a launch is
 learns the state of every due launch with the fewest requests: single reads when few are due,
 a listing narrowed to their wrkflow when that takes fewer pages. Due times are aligned to a
 grid of each trigger's interval, so waits that started at different moments share rounds,
-and no launch is looked at more often than its trigger asked. A launch missing from a
-listing is read on its own before anything is concluded about it.
+and no launch is looked at again sooner than its trigger's interval after the last answer
+about it (less a slack of 4% of the interval, so that a slow answer keeps its grid point).
+A launch missing from a listing is read on its own before anything is concluded about it.
 
 The poller keeps nothing that matters beyond its subscriptions: what it knows of a launch's
 wrkflow and of the cost of a listing only steers the choice of requests, never a verdict.
@@ -32,6 +33,9 @@ ClientFactory = Callable[[], Awaitable[Any]]
 
 #: How long a round waits for other subscriptions made in the same instant to join it.
 GATHER_DELAY = 0.05
+#: The share of its interval by which a launch's next look may come early, so that a look
+#: delayed by the network or the request budget does not push the launch off the shared grid.
+SLACK = 0.04
 
 
 @dataclass(eq=False)
@@ -109,6 +113,8 @@ class LaunchPoller:
             self._subscriptions.discard(subscription)
             if subscription.waiter is not None and not subscription.waiter.done():
                 subscription.waiter.cancel()
+            if not any(s.launch_id == launch_id for s in self._subscriptions):
+                self._known.pop(launch_id, None)
             self._wake.set()
 
     # The rounds.
@@ -161,6 +167,7 @@ class LaunchPoller:
         for subscription in due:
             by_launch.setdefault(subscription.launch_id, []).append(subscription)
         results: dict[str, Launch | BaseException] = {}
+        looked_at: dict[str, float] = {}
         try:
             client = await self._get_client()
         except WrkError as error:
@@ -171,16 +178,17 @@ class LaunchPoller:
             )
             results = dict.fromkeys(by_launch, problem)
         else:
-            await self._look(client, list(by_launch), results)
+            await self._look(client, list(by_launch), results, looked_at)
 
         now = time.time()
         for launch_id, subscriptions in by_launch.items():
             outcome = results.get(launch_id)
-            if isinstance(outcome, Launch):
+            if isinstance(outcome, Launch) and launch_id in self._wanted():
                 self._known[launch_id] = _Known(outcome.wrkflow_uuid, outcome.start_timestamp)
+            looked = looked_at.get(launch_id, now)
             for subscription in subscriptions:
-                subscription.last_polled = now
-                subscription.due = _next_on_grid(now, subscription.interval)
+                subscription.last_polled = looked
+                subscription.due = _next_due(looked, subscription.interval)
                 waiter = subscription.waiter
                 if waiter is None or waiter.done():
                     continue
@@ -189,8 +197,15 @@ class LaunchPoller:
                 else:
                     waiter.set_exception(outcome or RuntimeError("no look was made"))
 
+    def _wanted(self) -> set[str]:
+        return {subscription.launch_id for subscription in self._subscriptions}
+
     async def _look(
-        self, client: Any, launch_ids: list[str], results: dict[str, Launch | BaseException]
+        self,
+        client: Any,
+        launch_ids: list[str],
+        results: dict[str, Launch | BaseException],
+        looked_at: dict[str, float],
     ) -> None:
         groups: dict[str | None, list[str]] = {}
         for launch_id in launch_ids:
@@ -200,9 +215,9 @@ class LaunchPoller:
         singles: list[str] = []
         for wrkflow_uuid, members in groups.items():
             if len(members) > self._listing_cost.get(wrkflow_uuid, 1):
-                await self._look_by_listing(client, wrkflow_uuid, members, results)
+                await self._look_by_listing(client, wrkflow_uuid, members, results, looked_at)
             singles.extend(m for m in members if m not in results)
-        await asyncio.gather(*(self._look_alone(client, m, results) for m in singles))
+        await asyncio.gather(*(self._look_alone(client, m, results, looked_at) for m in singles))
         self.requests += client.requests_sent - sent_before
 
     async def _look_by_listing(
@@ -211,6 +226,7 @@ class LaunchPoller:
         wrkflow_uuid: str | None,
         members: list[str],
         results: dict[str, Launch | BaseException],
+        looked_at: dict[str, float],
     ) -> None:
         """List the wrkflow's launches (or the account's, when the wrkflow is not known yet),
         newest first, until every member is found, or until the pages still to read would
@@ -226,25 +242,33 @@ class LaunchPoller:
         try:
             async with contextlib.aclosing(client.iter_pages(**filters)) as pages:
                 async for page in pages:
+                    answered = time.time()
                     for launch in page.launches:
                         if str(launch.launch_id) in wanted:
                             results[str(launch.launch_id)] = launch
+                            looked_at[str(launch.launch_id)] = answered
                             wanted.discard(str(launch.launch_id))
                     if not wanted or _pages_left(page) > len(wanted):
                         break
         except WrkError as error:
+            # A failure says nothing of what a listing costs: the next round lists again.
             log.warning("Listing the launches of wrkflow %s failed: %s", wrkflow_uuid, error)
-        finally:
+        else:
             used = max(1, client.requests_sent - sent_before)
             self._listing_cost[wrkflow_uuid] = used + len(wanted)
 
     async def _look_alone(
-        self, client: Any, launch_id: str, results: dict[str, Launch | BaseException]
+        self,
+        client: Any,
+        launch_id: str,
+        results: dict[str, Launch | BaseException],
+        looked_at: dict[str, float],
     ) -> None:
         try:
             results[launch_id] = await client.get_launch(launch_id)
         except WrkError as error:
             results[launch_id] = error
+        looked_at[launch_id] = time.time()
 
     async def _get_client(self) -> Any:
         if self._client is None:
@@ -264,6 +288,9 @@ def _pages_left(page: LaunchPage) -> float:
     return max(0.0, math.ceil(page.total_count / page.page_size) - (page.page + 1))
 
 
-def _next_on_grid(now: float, interval: float) -> float:
-    """The first multiple of ``interval`` (in epoch seconds) after ``now``."""
-    return (math.floor(now / interval) + 1) * interval
+def _next_due(looked: float, interval: float) -> float:
+    """When a launch looked at ``looked`` is due again: the first multiple of ``interval`` (in
+    epoch seconds) that lets the next round's requests leave at least one interval, less the
+    slack, after this look's answer."""
+    earliest = looked + interval * (1 - SLACK) - GATHER_DELAY
+    return math.ceil(earliest / interval) * interval

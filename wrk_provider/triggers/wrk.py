@@ -17,7 +17,7 @@ from wrk_provider.client.errors import (
     WrkNotFoundError,
 )
 from wrk_provider.triggers.poller import LaunchPoller, Subscription
-from wrk_provider.verdict import check_max_errors, judge
+from wrk_provider.verdict import check_max_consecutive_failures, check_max_errors, judge
 
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
 
@@ -61,11 +61,7 @@ class WrkLaunchTrigger(BaseTrigger):
         self.end_time = float(end_time)
         self.max_errors = check_max_errors(max_errors)
         self.fail_on_paused = bool(fail_on_paused)
-        if max_consecutive_failures < 1:
-            raise WrkInvalidInputError(
-                f"max_consecutive_failures={max_consecutive_failures!r} must be 1 or more."
-            )
-        self.max_consecutive_failures = max_consecutive_failures
+        self.max_consecutive_failures = check_max_consecutive_failures(max_consecutive_failures)
         self.wrkflow_uuid = wrkflow_uuid
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
