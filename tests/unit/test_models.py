@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -64,6 +65,26 @@ def test_seed_shape() -> None:
     assert launch.status is LaunchStatus.RUNNING
     assert (launch.time_elapsed, launch.num_task_completed, launch.num_errors) == (12, 34, 0)
     assert launch.is_running and not launch.is_paused and not launch.is_completed
+
+
+def test_parsed_launch_is_the_constructed_one() -> None:
+    launch = Launch.from_api(SEED_LAUNCH)
+    built = Launch(
+        launch_id=1223321,
+        wrkflow_uuid="d3cb5c8d-de4b-4a72-84b3-e529c444d842",
+        name="My launch",
+        start_timestamp=T0_UTC.timestamp(),
+        status=LaunchStatus.RUNNING,
+        time_elapsed=12,
+        num_task_completed=34,
+        num_errors=0,
+    )
+
+    assert dataclasses.asdict(launch) == dataclasses.asdict(built)
+    assert vars(launch).keys() == vars(built).keys()
+    assert launch == built and hash(launch) == hash(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        launch.num_errors = 1  # type: ignore[misc]
 
 
 def test_openapi_shape() -> None:

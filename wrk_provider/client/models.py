@@ -182,7 +182,11 @@ class Launch:
         status_word = raw_status.strip().lower()
         status: LaunchStatus | str = _BY_WORD.get(status_word, status_word)
         elapsed_key = "time_elapsed" if "time_elapsed" in state else "time_elapsed_sec"
-        return cls(
+        # Every field is checked above. Filling the new instance's dict directly skips the
+        # frozen dataclass's one guarded ``__setattr__`` per field, which would otherwise be
+        # half the cost of reading a long listing; the instance is the same as ``cls(...)``.
+        launch = object.__new__(cls)
+        launch.__dict__.update(
             launch_id=launch_id,
             wrkflow_uuid=_optional_str(obj, "wrkflow_uuid", where),
             name=_optional_str(obj, "name", where),
@@ -191,7 +195,9 @@ class Launch:
             time_elapsed=_count(state, elapsed_key, where),
             num_task_completed=_count(state, "num_task_completed", where),
             num_errors=_count(state, "num_errors", where),
+            _client=None,
         )
+        return launch
 
 
 @dataclass(frozen=True)
