@@ -24,10 +24,9 @@ BENCHMARKS = {
     "read": "bench_read.py",
     "listing": "bench_listing.py",
     "fanin": "bench_fanin.py",
+    "simulator": "bench_simulator.py",
 }
 """In this order: the import timings first, while nothing else of ours has warmed the machine."""
-
-SIMULATOR = "bench_simulator.py"
 
 
 def run_one(script: str, quick: bool, directory: Path) -> tuple[Report | None, str]:
@@ -46,18 +45,6 @@ def run_one(script: str, quick: bool, directory: Path) -> tuple[Report | None, s
     if process.returncode != 0 or not out.exists():
         return None, "".join(printed)[-4000:]
     return Report.read_json(out), ""
-
-
-def simulator_rate(quick: bool) -> str:
-    """What ``bench_simulator.py`` prints: the simulator's own request rate, for context."""
-    seconds = "1" if quick else "2"
-    done = subprocess.run(
-        [PYTHON, str(BENCH / SIMULATOR), seconds],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip() or done.stderr.strip()[-2000:]
 
 
 def code_version() -> str:
@@ -102,7 +89,6 @@ def main() -> int:
                 failures[name] = failure
             else:
                 reports[name] = report
-    rate = simulator_rate(args.quick)
     load_after = os.getloadavg()
     took = time.monotonic() - started
 
@@ -150,17 +136,6 @@ def main() -> int:
                 "```",
                 "",
             ]
-    lines += [
-        "## The simulator's own rate, for context",
-        "",
-        f"`.venv/bin/python bench/{SIMULATOR} {'1' if args.quick else '2'}`: one keep-alive "
-        "session against an in-process simulator, client and server sharing one interpreter.",
-        "",
-        "```",
-        rate,
-        "```",
-        "",
-    ]
     Path(args.output).write_text("\n".join(lines))
     print(f"\nWrote {args.output} in {took:.0f} s.")
     return 1 if failures else 0
