@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
+from wrk_provider._arguments import check_literal_launch_id
 from wrk_provider.client.config import launch_id_text, positive_number
 from wrk_provider.client.errors import WrkNotFoundError
 from wrk_provider.client.models import LaunchStatus
@@ -44,6 +45,7 @@ class _WrkLaunchActionOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_literal_launch_id(launch_id)
         self.launch_id = launch_id
         self.wrk_conn_id = wrk_conn_id
         self.confirm = confirm
@@ -187,6 +189,8 @@ class WrkListLaunchesOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if launch_id is not None:
+            check_literal_launch_id(launch_id)
         self.wrkflow_uuid = wrkflow_uuid
         self.status_code = status_code
         self.lower_start_date = lower_start_date

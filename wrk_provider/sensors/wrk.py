@@ -17,6 +17,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from wrk_provider._arguments import check_literal_launch_id
 from wrk_provider.client.config import launch_id_text
 from wrk_provider.client.errors import WrkNotFoundError
 from wrk_provider.hooks.wrk import WrkHook
@@ -66,6 +67,7 @@ class WrkLaunchSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         if self.poke_interval <= 0:
             raise ValueError(f"poke_interval={self.poke_interval!r} must be above zero seconds.")
+        check_literal_launch_id(launch_id)
         self.launch_id = launch_id
         self.wrk_conn_id = wrk_conn_id
         self.max_errors = check_max_errors(max_errors)
