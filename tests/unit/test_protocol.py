@@ -526,7 +526,14 @@ def test_read_launch_bad_answer_names_the_launch() -> None:
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(200, {"status": True}), (202, b""), (204, b""), (200, b""), (202, {"accepted": 1})],
+    [
+        (200, {"status": True}),
+        (202, b""),
+        (204, b""),
+        (202, {"accepted": 1}),
+        (202, {"status": True}),
+        (202, b"Accepted"),
+    ],
 )
 def test_read_action_accepts(status: int, body: object) -> None:
     assert read_action(PAUSE_7, answer(status, body), "pause") is True
@@ -541,6 +548,11 @@ def test_read_action_refusal() -> None:
     assert (caught.value.launch_id, caught.value.status_code) == ("7", 200)
 
 
+def test_read_action_refusal_in_an_accepted_answer() -> None:
+    with pytest.raises(WrkRefusedError):
+        read_action(PAUSE_7, answer(202, {"status": False}), "pause")
+
+
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
@@ -548,6 +560,9 @@ def test_read_action_refusal() -> None:
         ({"status": None}, WrkBadResponseError),
         ([True], WrkBadResponseError),
         (b"<html>", WrkBadResponseError),
+        (b"", WrkBadResponseError),
+        ({}, WrkBadResponseError),
+        ({"error": {"message": "no"}}, WrkBadResponseError),
     ],
 )
 def test_read_action_refuses_odd_answers(body: object, kind: type) -> None:

@@ -291,13 +291,21 @@ def read_launch(request: ApiRequest, response: ApiResponse) -> Launch:
 
 
 def read_action(request: ApiRequest, response: ApiResponse, action: str) -> bool:
-    """True when the API took the pause or resume: ``{"status": true}``, or 202/204 empty."""
-    if not response.body.strip():
+    """True when the API took the pause or resume: 200 ``{"status": true}``, or 202/204.
+
+    A 202 or 204 means accepted whatever its body says, unless the body is ``{"status":
+    false}``; a 200 must say ``{"status": true}``, as anything else would be a guess.
+    """
+    accepted = response.status in (202, 204)
+    if accepted and not response.body.strip():
         return True
-    payload = read_json(request, response)
+    try:
+        payload = read_json(request, response)
+    except WrkBadResponseError:
+        if accepted:
+            return True
+        raise
     status = payload.get("status") if isinstance(payload, Mapping) else None
-    if status is True:
-        return True
     if status is False:
         raise WrkRefusedError(
             f"{request.describe()}: the API refused to {action} launch {request.launch_id}; "
@@ -306,10 +314,12 @@ def read_action(request: ApiRequest, response: ApiResponse, action: str) -> bool
             launch_id=request.launch_id,
             status_code=response.status,
         )
-    if response.status in (202, 204) or (isinstance(payload, Mapping) and "status" not in payload):
+    if status is True or accepted:
         return True
     raise WrkBadResponseError(
-        f"{request.describe()} answered with 'status'={status!r}, expected true or false.",
+        f"{request.describe()} answered HTTP {response.status} with 'status'={status!r}, "
+        "expected true or false; read the launch to see whether the "
+        f"{action} took effect.",
         endpoint=request.endpoint,
         launch_id=request.launch_id,
         status_code=response.status,
