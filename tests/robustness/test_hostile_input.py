@@ -239,9 +239,8 @@ CASES = [
     Case(
         "missing-connection",
         lambda e: e.hook("wrk_missing").get_launch(1001),
-        AirflowException,
-        ("wrk_missing",),
-        advice=ANY,  # Airflow's own error: it names the conn id, which is enough to act on.
+        INPUT,
+        ("'wrk_missing' is not defined", "AIRFLOW_CONN_WRK_MISSING"),
     ),
     Case(
         "connection-without-key",

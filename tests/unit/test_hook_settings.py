@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
 from wrk_provider.client.errors import WrkInvalidInputError
 from wrk_provider.hooks.wrk import WrkHook
@@ -31,8 +31,21 @@ def test_constructing_reads_nothing() -> None:
 
     assert hook.wrk_conn_id == "no_such_connection"
     assert repr(hook) == "WrkHook(wrk_conn_id='no_such_connection')"
-    with pytest.raises(AirflowNotFoundException, match="no_such_connection"):
+    with pytest.raises(WrkInvalidInputError, match="'no_such_connection' is not defined"):
         hook.get_conn()
+
+
+def test_a_missing_connection_says_how_to_define_it() -> None:
+    hook = WrkHook("no_such_connection")
+
+    for attempt in (hook.get_conn, hook.get_ui_url, lambda: asyncio.run(hook.get_async_conn())):
+        with pytest.raises(WrkInvalidInputError) as raised:
+            attempt()
+        assert str(raised.value) == (
+            "Connection 'no_such_connection' is not defined: create a connection of type wrk "
+            "with that id, or set AIRFLOW_CONN_NO_SUCH_CONNECTION."
+        )
+    assert hook.test_connection() == (False, str(raised.value))
 
 
 def test_default_connection_id() -> None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseHook
+from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
 
 from wrk_provider.client.config import positive_number
 from wrk_provider.client.errors import WrkError, WrkInvalidInputError
@@ -112,7 +112,7 @@ class WrkHook(BaseHook):
         if self._client is None:
             from wrk_provider.client.sync import WrkClient
 
-            connection = self.get_connection(self.wrk_conn_id)
+            connection = self._connection()
             with self._naming_connection():
                 self._client = WrkClient(**self._client_options(connection))
         return self._client
@@ -126,7 +126,10 @@ class WrkHook(BaseHook):
 
         from wrk_provider.client.aio import AsyncWrkClient
 
-        connection = await get_async_connection(self.wrk_conn_id)
+        try:
+            connection = await get_async_connection(self.wrk_conn_id)
+        except AirflowNotFoundException:
+            raise self._missing() from None
         with self._naming_connection():
             options = self._client_options(connection)
             rate = _extras(connection).get("max_requests_per_second")
@@ -143,6 +146,18 @@ class WrkHook(BaseHook):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def _connection(self) -> Any:
+        try:
+            return self.get_connection(self.wrk_conn_id)
+        except AirflowNotFoundException:
+            raise self._missing() from None
+
+    def _missing(self) -> WrkInvalidInputError:
+        return WrkInvalidInputError(
+            f"Connection {self.wrk_conn_id!r} is not defined: create a connection of type wrk "
+            f"with that id, or set AIRFLOW_CONN_{self.wrk_conn_id.upper()}."
+        )
 
     @contextlib.contextmanager
     def _naming_connection(self) -> Iterator[None]:
@@ -183,8 +198,9 @@ class WrkHook(BaseHook):
         """Where the Wrk app lives, for links to a launch's page."""
         from wrk_provider import DEFAULT_UI_URL
 
+        connection = self._connection()
         with self._naming_connection():
-            extras = _extras(self.get_connection(self.wrk_conn_id))
+            extras = _extras(connection)
         return str(extras.get("ui_url") or DEFAULT_UI_URL).rstrip("/")
 
     # The API, through the sync client.

@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from wrk_provider._arguments import check_literal_launch_id
 from wrk_provider.client.config import launch_id_text, positive_number
-from wrk_provider.client.errors import WrkNotFoundError
+from wrk_provider.client.errors import WrkAPIError, WrkNotFoundError, WrkRefusedError
 from wrk_provider.client.models import LaunchStatus
 from wrk_provider.hooks.wrk import WrkHook
 from wrk_provider.links.wrk import LAUNCH_URL_XCOM_KEY, WrkLaunchLink, launch_url
@@ -75,16 +75,35 @@ class _WrkLaunchActionOperator(BaseOperator):
             )
 
         self.log.info("Asking Wrk to %s launch %s (now %s).", self.action, launch_id, launch.status)
-        getattr(hook, f"{self.action}_launch")(launch_id)
+        try:
+            getattr(hook, f"{self.action}_launch")(launch_id)
+        except (WrkRefusedError, WrkAPIError) as error:
+            if isinstance(error, WrkAPIError) and error.status_code != 409:
+                raise
+            self._fail_if_completed_meanwhile(hook, launch_id, error)
+            raise
         if not self.confirm:
+            launch = hook.get_launch(launch_id)
             self.log.info(
-                "Wrk accepted the %s of launch %s; not waiting to see it.", self.action, launch_id
+                "Wrk accepted the %s of launch %s; not waiting to see it take effect. %s.",
+                self.action,
+                launch_id,
+                launch.summary(),
             )
             return launch.to_dict()
 
         launch = self._wait_for_target(hook, launch_id)
         self.log.info("%s.", launch.summary())
         return launch.to_dict()
+
+    def _fail_if_completed_meanwhile(self, hook: WrkHook, launch_id: str, error: Exception) -> None:
+        """A launch that completed between the first read and the request is refused by Wrk;
+        say so plainly, and fail without retries, as no retry can change it."""
+        if hook.get_launch(launch_id).is_completed:
+            raise AirflowFailException(
+                f"Launch {launch_id} completed before the {self.action} request reached Wrk: a "
+                f"completed launch cannot be {self.action}d ({error})."
+            ) from None
 
     def _wait_for_target(self, hook: WrkHook, launch_id: str) -> Launch:
         deadline = time.monotonic() + self.confirm_timeout
@@ -114,8 +133,8 @@ class WrkPauseLaunchOperator(_WrkLaunchActionOperator):
     :param confirm_timeout: seconds to wait for that, after which the task fails.
     :param confirm_interval: seconds between read-backs.
 
-    Returns the launch after the pause (with ``confirm=False``, as it was before the request),
-    as a dict in the API reference's shape.
+    Returns the launch as read after the pause (with ``confirm=False``, read once right after
+    the request, so it may not show the pause yet), as a dict in the API reference's shape.
     """
 
     action = "pause"
@@ -138,8 +157,8 @@ class WrkResumeLaunchOperator(_WrkLaunchActionOperator):
     :param confirm_timeout: seconds to wait for that, after which the task fails.
     :param confirm_interval: seconds between read-backs.
 
-    Returns the launch after the resume (with ``confirm=False``, as it was before the request),
-    as a dict in the API reference's shape.
+    Returns the launch as read after the resume (with ``confirm=False``, read once right after
+    the request, so it may not show the resume yet), as a dict in the API reference's shape.
     """
 
     action = "resume"
