@@ -57,7 +57,9 @@ def _field(label: str, kind: str, description: str) -> dict[str, Any]:
 _CONN_FIELDS: dict[str, Any] = {
     "timeout": _field("Timeout (s)", "number", "Seconds to wait for an answer. Default 30."),
     "max_retries": _field(
-        "Max retries", "integer", "Retries on 429, 5xx and connection errors. Default 4."
+        "Max retries",
+        "integer",
+        "Retries on 429, 500, 502, 503, 504 and connection errors. Default 4.",
     ),
     "auth_scheme": _field(
         "Auth scheme", "string", "The word before the key in the Authorization header."

@@ -50,6 +50,7 @@ def _tasks() -> list[dict[str, object]]:
         sensor("deferred_already_done", 4004, **deferred),
         sensor("poke_through_a_pause", 4011, mode="poke", **QUICK),
         sensor("deferred_openapi", 5001, wrk_conn_id="wrk_openapi", **deferred),
+        sensor("poke_openapi", 5002, wrk_conn_id="wrk_openapi", mode="poke", **QUICK),
         sensor("not_found", MISSING, mode="poke", **QUICK),
         sensor("too_many_errors", 4005, mode="poke", max_errors=2, **QUICK),
         sensor("paused_fails", 4006, mode="poke", fail_on_paused=True, **QUICK),
@@ -84,12 +85,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SensorRun]:
         seed.add_launch(launch_id=4011, status="paused", duration=3600)
         seed.set_raw_status(4007, "archived")
         openapi.add_launch(launch_id=5001, duration=3600)
+        openapi.add_launch(launch_id=5002, duration=3600)
 
         for launch_id in (4001, 4002):
             stagehand.after_reads(seed, launch_id, 1, lambda i=launch_id: seed.complete(i))
         # Deferred: the first look is the sensor's own, before it defers; the next, the trigger's.
         stagehand.after_reads(seed, 4003, 2, lambda: seed.complete(4003))
         stagehand.after_reads(openapi, 5001, 2, lambda: openapi.complete(5001))
+        stagehand.after_reads(openapi, 5002, 2, lambda: openapi.complete(5002))
         stagehand.after_reads(seed, 4010, 2, lambda: seed.set_errors(4010, 3))
         stagehand.after_reads(seed, 4011, 1, lambda: seed.resume(4011))
         stagehand.after_reads(seed, 4011, 2, lambda: seed.complete(4011))
@@ -119,6 +122,7 @@ def test_every_task_ended_as_expected(run: SensorRun) -> None:
         "deferred_already_done",
         "poke_through_a_pause",
         "deferred_openapi",
+        "poke_openapi",
     }, run.result.output[-8000:]
     assert {task_id for task_id, state in states.items() if state == "failed"} == {
         "not_found",
@@ -151,6 +155,17 @@ def test_poke_and_reschedule_modes_wait_until_the_launch_completes(
     assert returned["state"]["status"] == "completed"
     assert f"Launch {launch_id} completed" in run.result.log(task_id)
     assert run.result.xcom(task_id, "wrk_launch_url") == f"https://app.wrk.com/launches/{launch_id}"
+
+
+def test_poke_mode_keeps_one_client_across_its_looks(run: SensorRun) -> None:
+    assert run.result.task_state("poke_openapi") == "success"
+    # The first look learns that the server pages its listings, which ignore the launch_id
+    # filter; the client remembers it, so every later look reads the launch by its own path.
+    assert [request.path for request in reads_of(run.openapi, 5002)] == [
+        "/launch",
+        "/launch/5002",
+        "/launch/5002",
+    ]
 
 
 def test_reschedule_mode_gives_the_slot_back_between_looks(run: SensorRun) -> None:

@@ -1,7 +1,7 @@
 """Hostile and mistaken input: every case ends in one clear line, and never in a hang.
 
-One table, 78 cases: 18 launch ids; 17 connections, keys and base URLs; 14 numbers (intervals,
-timeouts, limits); 9 dates and filters; 20 answers from the server (bodies, fields, statuses,
+One table, 81 cases: 18 launch ids; 18 connections, keys and base URLs; 15 numbers (intervals,
+timeouts, limits); 10 dates and filters; 20 answers from the server (bodies, fields, statuses,
 redirects, time). Each case checks that the error is one line, names the input (the argument,
 the field or the value), says what to do, never shows the API key, and, when the input alone is
 wrong, that nothing was sent.
@@ -344,7 +344,15 @@ CASES = [
         sends=True,
         absent=("wrk-not-the-key",),
     ),
+    Case(
+        "base-url-ftp-with-key",
+        lambda e: (e.connect(host="ftp://user:wrk-in-the-url@h"), e.hook().get_launch(1001)),
+        INPUT,
+        ("'ftp://***@h'", "http(s)"),
+        absent=("wrk-in-the-url",),
+    ),
     # Numbers: intervals, timeouts, limits.
+    Case("sensor-max-errors-superscript", lambda e: _sensor(max_errors="²"), INPUT, ("'²'",)),
     Case("trigger-poll-zero", lambda e: _trigger(poll_interval=0), INPUT, ("poll_interval=0",)),
     Case(
         "trigger-poll-negative", lambda e: _trigger(poll_interval=-1), INPUT, ("poll_interval=-1",)
@@ -437,6 +445,12 @@ CASES = [
         lambda e: e.hook().get_launches(status_code=7),
         INPUT,
         ("status_code=7",),
+    ),
+    Case(
+        "status-code-arabic-digit",
+        lambda e: e.hook().get_launches(status_code="٣"),
+        INPUT,
+        ("status_code='٣'",),
     ),
     Case("unknown-filter", lambda e: e.hook().get_launches(status="running"), INPUT, ("status",)),
     Case(
@@ -614,7 +628,7 @@ def _params() -> list[Any]:
 
 
 def test_the_table_is_large_enough() -> None:
-    assert len(CASES) == 78  # the count in the module docstring
+    assert len(CASES) == 81  # the count in the module docstring
     assert len({case.id for case in CASES}) == len(CASES)
 
 

@@ -161,7 +161,8 @@ def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) ->
     text = str(url).strip()
     if any(ch.isspace() or not ch.isprintable() for ch in text):
         raise WrkInvalidInputError(
-            f"Base URL {url!r} holds spaces or control characters: use e.g. {DEFAULT_BASE_URL}."
+            f"Base URL {_shown(url)!r} holds spaces or control characters: "
+            f"use e.g. {DEFAULT_BASE_URL}."
         )
     if "://" not in text:
         text = "https://" + text
@@ -170,11 +171,11 @@ def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) ->
         port = parts.port
     except ValueError as exc:
         raise WrkInvalidInputError(
-            f"Base URL {url!r} is malformed ({exc}): use e.g. {DEFAULT_BASE_URL}."
+            f"Base URL {_shown(url)!r} is malformed ({exc}): use e.g. {DEFAULT_BASE_URL}."
         ) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WrkInvalidInputError(
-            f"Base URL {url!r} is not an http(s) address: use e.g. {DEFAULT_BASE_URL}."
+            f"Base URL {_shown(url)!r} is not an http(s) address: use e.g. {DEFAULT_BASE_URL}."
         )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise WrkInvalidInputError(
@@ -191,6 +192,18 @@ def normalise_base_url(url: str | None, *, allow_insecure_http: bool = False) ->
         netloc += f":{port}"
     path = parts.path.rstrip("/") or _DEFAULT_PATH
     return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def _shown(url: object) -> str:
+    """The URL for an error message, with any user or password in it masked."""
+    text = str(url)
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        scheme, rest = "", text
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{separator}{authority}{slash}{path}"
 
 
 def _strip_userinfo(parts: Any) -> str:

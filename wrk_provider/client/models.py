@@ -40,7 +40,7 @@ class LaunchStatus(str, enum.Enum):
                     return status
         elif isinstance(value, str):
             text = value.strip().lower()
-            if text.isdigit():
+            if text.isascii() and text.isdigit():
                 return cls.parse(int(text), field_name=field_name)
             for status in cls:
                 if status.value == text:

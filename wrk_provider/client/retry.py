@@ -28,7 +28,8 @@ class RetryPolicy:
     The wait before try ``n + 1`` is drawn at random between zero and
     ``min(max_wait, initial_wait * 2 ** (n - 1))`` (exponential backoff, full jitter), unless
     the server sent ``Retry-After``, which is honoured up to ``max_wait``. With the defaults a
-    request that keeps failing gives up after 5 tries and at most about 15 s of waiting.
+    request that keeps failing gives up after 5 tries, having waited at most about 15 s of
+    backoff, or up to 4 x 30 s when the server asks for long waits with ``Retry-After``.
     """
 
     max_attempts: int = 5

@@ -42,7 +42,8 @@ class WrkClient:
     :param auth_scheme: the word before the key in the Authorization header.
     :param timeout: seconds to wait for an answer (read timeout).
     :param connect_timeout: seconds to wait for a connection.
-    :param retry: how often and how patiently to retry 429, 5xx and connection trouble.
+    :param retry: how often and how patiently to retry 429, 500, 502, 503, 504 and connection
+        trouble.
     :param allow_insecure_http: allow a plain ``http`` base URL to a remote host.
     :param page_size: ask a paging server for pages of this many launches.
     :param allow_naive_datetimes: read a date filter without a time zone as UTC (the default)

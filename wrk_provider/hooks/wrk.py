@@ -36,7 +36,8 @@ class WrkHook(BaseHook):
 
     :param wrk_conn_id: the Airflow connection to use.
     :param timeout: seconds to wait for an answer; overrides the ``timeout`` extra.
-    :param max_retries: retries on 429, 5xx and connection errors; overrides ``max_retries``.
+    :param max_retries: retries on 429, 500, 502, 503, 504 and connection errors; overrides
+        ``max_retries``.
     :param retry_wait: the first backoff in seconds; overrides ``retry_wait``.
     :param retry_max_wait: the longest single backoff in seconds; overrides ``retry_max_wait``.
     """
@@ -282,7 +283,7 @@ def _flag(value: object) -> bool:
 def _whole(value: object, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().isdigit():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value

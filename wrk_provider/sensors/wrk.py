@@ -75,6 +75,7 @@ class WrkLaunchSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.max_consecutive_failures = check_max_consecutive_failures(max_consecutive_failures)
         self._last_seen: tuple[Any, ...] | None = None
+        self._hook: WrkHook | None = None
 
     def execute(self, context: Context) -> Any:
         launch_id_text(self.launch_id)
@@ -112,7 +113,7 @@ class WrkLaunchSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         launch_id = launch_id_text(self.launch_id)
-        hook = WrkHook(self.wrk_conn_id)
+        hook = self._get_hook()
         if self._last_seen is None:
             context["ti"].xcom_push(
                 key=LAUNCH_URL_XCOM_KEY, value=launch_url(hook.get_ui_url(), launch_id)
@@ -132,6 +133,12 @@ class WrkLaunchSensor(BaseSensorOperator):
         if verdict.done:
             self.log.info("Launch %s completed.", launch_id)
         return PokeReturnValue(is_done=verdict.done, xcom_value=launch.to_dict())
+
+    def _get_hook(self) -> WrkHook:
+        """One hook, and so one HTTP session, for all the pokes this task instance makes."""
+        if self._hook is None or self._hook.wrk_conn_id != self.wrk_conn_id:
+            self._hook = WrkHook(self.wrk_conn_id)
+        return self._hook
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Carry out the trigger's event: the launch on success, an error on anything else."""
