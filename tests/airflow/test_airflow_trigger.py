@@ -79,6 +79,7 @@ def test_serialize_round_trip_rebuilds_an_equal_trigger_without_the_key(
         max_errors=3,
         fail_on_paused=True,
         max_consecutive_failures=4,
+        first_look_at=1_800_000_000.5,
     )
 
     classpath, kwargs = trigger.serialize()
@@ -92,6 +93,7 @@ def test_serialize_round_trip_rebuilds_an_equal_trigger_without_the_key(
     assert kwargs["end_time"] == 1_900_000_000.25
     assert (kwargs["max_errors"], kwargs["fail_on_paused"]) == (3, True)
     assert kwargs["max_consecutive_failures"] == 4
+    assert kwargs["first_look_at"] == 1_800_000_000.5
     stored = json.dumps(kwargs)
     assert wrk_simulator.api_key not in stored
     assert "password" not in stored and "api_key" not in stored

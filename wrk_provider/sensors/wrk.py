@@ -106,6 +106,7 @@ class WrkLaunchSensor(BaseSensorOperator):
                 fail_on_paused=self.fail_on_paused,
                 max_consecutive_failures=self.max_consecutive_failures,
                 wrkflow_uuid=wrkflow_uuid,
+                first_look_at=time.time() + self.poke_interval,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout + max(60.0, self.poke_interval)),

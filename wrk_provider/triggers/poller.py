@@ -97,10 +97,17 @@ class LaunchPoller:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, launch_id: str, interval: float, wrkflow_uuid: str | None = None
+        self,
+        launch_id: str,
+        interval: float,
+        wrkflow_uuid: str | None = None,
+        *,
+        not_before: float | None = None,
     ) -> AsyncIterator[Subscription]:
-        """Watch a launch for as long as the ``async with`` block runs."""
-        subscription = Subscription(launch_id, interval, self._wake, due=time.time())
+        """Watch a launch for as long as the ``async with`` block runs; its first look comes
+        at once, or at ``not_before`` (epoch seconds) when that is later."""
+        due = max(time.time(), not_before or 0.0)
+        subscription = Subscription(launch_id, interval, self._wake, due=due)
         if wrkflow_uuid is not None:
             self._known.setdefault(launch_id, _Known(wrkflow_uuid))
         self._subscriptions.add(subscription)

@@ -38,6 +38,8 @@ class WrkLaunchTrigger(BaseTrigger):
     :param max_consecutive_failures: failed polls in a row that end the wait.
     :param wrkflow_uuid: the launch's wrkflow, if known: it lets the triggers of one wrkflow
         share listing requests. It never changes the outcome.
+    :param first_look_at: the earliest first look, as epoch seconds: the sensor that defers
+        has just looked, so the trigger waits one interval before it looks again.
 
     All triggers of one connection in a triggerer share one client and one poller
     (:mod:`wrk_provider.triggers.poller`), which spends the connection's request budget.
@@ -53,6 +55,7 @@ class WrkLaunchTrigger(BaseTrigger):
         fail_on_paused: bool = False,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         wrkflow_uuid: str | None = None,
+        first_look_at: float | None = None,
     ) -> None:
         super().__init__()
         self.launch_id = launch_id_text(launch_id)
@@ -63,6 +66,7 @@ class WrkLaunchTrigger(BaseTrigger):
         self.fail_on_paused = bool(fail_on_paused)
         self.max_consecutive_failures = check_max_consecutive_failures(max_consecutive_failures)
         self.wrkflow_uuid = wrkflow_uuid
+        self.first_look_at = None if first_look_at is None else float(first_look_at)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -76,6 +80,7 @@ class WrkLaunchTrigger(BaseTrigger):
                 "fail_on_paused": self.fail_on_paused,
                 "max_consecutive_failures": self.max_consecutive_failures,
                 "wrkflow_uuid": self.wrkflow_uuid,
+                "first_look_at": self.first_look_at,
             },
         )
 
@@ -95,7 +100,7 @@ class WrkLaunchTrigger(BaseTrigger):
             self.poll_interval,
         )
         async with poller.subscribe(
-            self.launch_id, self.poll_interval, self.wrkflow_uuid
+            self.launch_id, self.poll_interval, self.wrkflow_uuid, not_before=self.first_look_at
         ) as subscription:
             return await self._follow(subscription)
 
