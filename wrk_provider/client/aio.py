@@ -41,7 +41,7 @@ class AsyncWrkClient:
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout),
             follow_redirects=False,
-            trust_env=False,
+            trust_env=True,
         )
         self._paged_api: bool | None = None
         self.budget = (
