@@ -26,12 +26,11 @@ from wrk_provider.client.errors import (
     WrkServerError,
 )
 from wrk_provider.client.models import LaunchStatus
+from wrk_provider.client.paging import LaunchLookup, Pager
 from wrk_provider.client.protocol import (
     ApiRequest,
     ApiResponse,
     LaunchFilters,
-    LaunchLookup,
-    Pager,
     action_request,
     launch_request,
     raise_for_status,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import tenacity
 
-from wrk_provider.client import protocol
+from wrk_provider.client import paging, protocol
 from wrk_provider.client.budget import RequestBudget
 from wrk_provider.client.config import ClientConfig, ClientOptions
 from wrk_provider.client.errors import WrkError
@@ -81,7 +81,7 @@ class AsyncWrkClient:
     async def iter_pages(self, **filters: Any) -> AsyncIterator[LaunchPage]:
         """The listing page by page, each holding only the launches that match the filters,
         with the answer's ``total_count`` and paging fields."""
-        pager = protocol.Pager(
+        pager = paging.Pager(
             protocol.LaunchFilters.create(allow_naive=self.config.allow_naive_datetimes, **filters),
             self.config.page_size,
         )
@@ -95,7 +95,7 @@ class AsyncWrkClient:
 
     async def get_launch(self, launch_id: int | str) -> Launch:
         """The launch with this id; ``WrkNotFoundError`` when there is none."""
-        lookup = protocol.LaunchLookup(launch_id, self._paged_api)
+        lookup = paging.LaunchLookup(launch_id, self._paged_api)
         request: ApiRequest | None = lookup.first_request()
         while request is not None:
             request = lookup.read(request, await self._send(request))
@@ -112,7 +112,7 @@ class AsyncWrkClient:
         return protocol.read_action(request, await self._send(request), "resume")
 
     async def check(self) -> LaunchPage:
-        request = protocol.Pager(protocol.LaunchFilters()).first_request()
+        request = paging.Pager(protocol.LaunchFilters()).first_request()
         return protocol.read_page(request, await self._send(request))
 
     async def _send(self, request: ApiRequest) -> ApiResponse:

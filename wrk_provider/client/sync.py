@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 import tenacity
 
-from wrk_provider.client import protocol
+from wrk_provider.client import paging, protocol
 from wrk_provider.client.config import ClientConfig, ClientOptions
 from wrk_provider.client.errors import WrkError, WrkInvalidInputError
 from wrk_provider.client.models import Launch, LaunchPage, Wrkflow
@@ -90,7 +90,7 @@ class WrkClient:
 
     def iter_launches(self, **filters: Any) -> Iterator[Launch]:
         """Like :meth:`get_launches`, in the server's order, holding one page at a time."""
-        pager = protocol.Pager(self._filters(filters), self.config.page_size)
+        pager = paging.Pager(self._filters(filters), self.config.page_size)
         request: ApiRequest | None = pager.first_request()
         while request is not None:
             launches, request = pager.read(request, self._send(request))
@@ -100,7 +100,7 @@ class WrkClient:
 
     def get_launch(self, launch_id: int | str) -> Launch:
         """The launch with this id; ``WrkNotFoundError`` when there is none."""
-        lookup = protocol.LaunchLookup(launch_id, self._paged_api)
+        lookup = paging.LaunchLookup(launch_id, self._paged_api)
         request: ApiRequest | None = lookup.first_request()
         while request is not None:
             request = lookup.read(request, self._send(request))
@@ -128,7 +128,7 @@ class WrkClient:
 
     def check(self) -> LaunchPage:
         """One cheap request that proves the address and the key: the first page of launches."""
-        request = protocol.Pager(protocol.LaunchFilters()).first_request()
+        request = paging.Pager(protocol.LaunchFilters()).first_request()
         return protocol.read_page(request, self._send(request))
 
     # Sending.
