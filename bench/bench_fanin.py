@@ -405,9 +405,9 @@ def main() -> int:
         "is what the waits added over the imports. Most of the baseline's setup CPU and memory "
         "is the TLS context that every `httpx.AsyncClient` builds, loading the CA bundle, even "
         "for plain HTTP: that is what a client per wait costs.",
-        f"The baseline runs up to K = {BASELINE_MAX_K:,}: the simulator answers a couple of "
-        "thousand requests a second here (its own rate is at the end of this file), and "
-        "10,000 independent pollers would ask for 10,000 a second, so at that size the "
+        f"The baseline runs up to K = {BASELINE_MAX_K:,}: the simulator answers a few "
+        "thousand requests a second on one connection (its own rate is in the last section), "
+        "and 10,000 independent pollers would ask for 10,000 a second, so at that size the "
         f"baseline would measure the simulator. Baseline runs: {base_errors}.",
     ]
     return finish(report, args, started)
