@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wrk_provider.client.errors import WrkError, WrkInvalidInputError
+from wrk_provider.client.errors import WrkAuthenticationError, WrkError, WrkInvalidInputError
 from wrk_provider.client.models import Launch, LaunchPage
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,9 @@ class LaunchPoller:
             results = dict.fromkeys(by_launch, problem)
         else:
             await self._look(client, list(by_launch), results, looked_at)
+            if any(isinstance(outcome, WrkAuthenticationError) for outcome in results.values()):
+                # The key may have been replaced in the connection: read it again next round.
+                await self._close_client()
 
         now = time.time()
         for launch_id, subscriptions in by_launch.items():

@@ -106,6 +106,7 @@ class WrkLaunchTrigger(BaseTrigger):
 
     async def _follow(self, subscription: Subscription) -> dict[str, Any]:
         failures = 0
+        refused_key = False
         last_seen: tuple[Any, ...] | None = None
         while True:
             remaining = self.end_time - time.time()
@@ -118,7 +119,20 @@ class WrkLaunchTrigger(BaseTrigger):
                     "timeout",
                     f"Launch {self.launch_id} did not complete before the sensor's timeout.",
                 )
-            except (WrkNotFoundError, WrkAuthenticationError, WrkInvalidInputError) as error:
+            except WrkAuthenticationError as error:
+                if refused_key:
+                    return self._event("failed", str(error))
+                # A key replaced in the connection is read again for the next look; only a
+                # refusal of the key read afresh ends the wait.
+                refused_key = True
+                self.log.warning(
+                    "Wrk refused the key for launch %s; reading the connection again for the "
+                    "next look: %s",
+                    self.launch_id,
+                    error,
+                )
+                continue
+            except (WrkNotFoundError, WrkInvalidInputError) as error:
                 return self._event("failed", str(error))
             except WrkError as error:
                 failures += 1
@@ -138,6 +152,7 @@ class WrkLaunchTrigger(BaseTrigger):
                 continue
 
             failures = 0
+            refused_key = False
             seen = (launch.status, launch.num_errors)
             if seen != last_seen:
                 self.log.info("%s.", launch.summary())
