@@ -8,14 +8,16 @@ turns within each round, and the figures are medians over the rounds after a war
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -108,6 +110,64 @@ def sync_contenders(sim: SimulatorProcess, launch_id: int) -> dict[str, Callable
     }
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Send what the process writes to its standard output and error nowhere: both sensors'
+    task logs, which in a real task go to a file, but here would go to the terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+class _TaskInstance:
+    """The one thing a sensor's first look asks of its context: a place to push the link."""
+
+    def xcom_push(self, key: str, value: object) -> None:
+        pass
+
+
+def sensor_contenders(sim: SimulatorProcess, launch_id: int) -> dict[str, Callable[[int], None]]:
+    """One look each, as a sensor in poke or reschedule mode makes it, at a running launch."""
+    from airflow.providers.http.sensors.http import HttpSensor
+
+    from wrk_provider.sensors.wrk import WrkLaunchSensor
+
+    context: Any = {"ti": _TaskInstance()}
+    ours = WrkLaunchSensor(task_id="wait", launch_id=launch_id)
+    theirs = HttpSensor(
+        task_id="wait_http",
+        http_conn_id="http_wrk",
+        endpoint=f"api/v1/launch?launch_id={launch_id}",
+        response_check=lambda response: (
+            response.json()["launches"][0]["state"]["status"] == "completed"
+        ),
+    )
+
+    def wrk(count: int) -> None:
+        with _quiet():
+            for _ in range(count):
+                assert not ours.poke(context).is_done
+
+    def http(count: int) -> None:
+        with _quiet():
+            for _ in range(count):
+                assert not theirs.poke(context)
+
+    return {"WrkLaunchSensor.poke": wrk, SENSOR_PEER: http}
+
+
 def async_contenders(
     sim: SimulatorProcess, launch_id: int, loop: asyncio.AbstractEventLoop
 ) -> tuple[dict[str, Callable[[int], None]], Callable[[], None]]:
@@ -144,6 +204,7 @@ def async_contenders(
 
 
 FLOOR = "requests.Session.get"
+SENSOR_PEER = "HttpSensor.poke"
 FRESH = "HttpHook.run, tcp_keep_alive=False"
 
 
@@ -194,6 +255,7 @@ def main() -> int:
     with SimulatorProcess(dialect="seed", manual_clock=True) as sim:
         launch_id = sim.add_launches(count=1, duration=[3600, 3600])["first_id"]
         sync_times = measure(sync_contenders(sim, launch_id), count, repeats, warmup)
+        sensor_times = measure(sensor_contenders(sim, launch_id), count, repeats, warmup)
         loop = asyncio.new_event_loop()
         contenders, close = async_contenders(sim, launch_id, loop)
         async_times = measure(contenders, count, repeats, warmup)
@@ -223,6 +285,8 @@ def main() -> int:
             "Plain HTTP on loopback:\n\n" + table(headers, rows(sync_times, FLOOR)),
             "HTTPS on loopback (the real API is HTTPS only):\n\n"
             + table(headers, rows(tls_times, FLOOR)),
+            "One look by a sensor in poke mode, plain HTTP, for context:\n\n"
+            + table(["look", *headers[1:4], "vs HttpSensor"], rows(sensor_times, SENSOR_PEER)),
             "Async, plain HTTP, for context:\n\n"
             + table(["async read", *headers[1:]], rows(async_times, "httpx.AsyncClient.get")),
         ],
@@ -253,11 +317,23 @@ def main() -> int:
             "Over HTTPS the simulator wraps each accepted connection in TLS with a self-signed "
             "certificate that every client trusts through `REQUESTS_CA_BUNDLE`; a new "
             "connection then costs a TLS handshake, as against the real API.",
+            "The sensor table is context: one look at a running launch by `WrkLaunchSensor` "
+            "(the hook it keeps across its looks, the verdict, the launch as a dict) and by "
+            "`HttpSensor` with a `response_check` on the status, which builds an `HttpHook` "
+            "and so a session at every look, as a user would write it without this provider. "
+            "Both sensors' log lines go nowhere while they are timed; in a task they go to its "
+            "log file, and `HttpSensor` writes one at every look, ours only when the launch "
+            "changes.",
             "The async table is context only: `AsyncWrkClient` (one `httpx.AsyncClient`, "
             "tenacity retries) against a bare `httpx.AsyncClient`, both reusing their "
             "connection.",
         ],
-        data={"sync": sync_times, "tls": tls_times, "async": async_times},
+        data={
+            "sync": sync_times,
+            "tls": tls_times,
+            "sensor": sensor_times,
+            "async": async_times,
+        },
     )
     return finish(report, args, started)
 

@@ -1,5 +1,9 @@
 """Each hour, pause every launch of a wrkflow that started in the hour and is still running,
-then resume them all: one mapped task per launch."""
+then resume them all: one mapped task per launch.
+
+The start-date filters include both ends, so the upper one stops a microsecond short of the
+interval's end: a launch started on the hour belongs to the next run alone.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ with DAG(
         wrkflow_uuid="{{ params.wrkflow_uuid }}",
         status_code="running",
         lower_start_date="{{ data_interval_start }}",
-        upper_start_date="{{ data_interval_end }}",
+        upper_start_date="{{ data_interval_end.subtract(microseconds=1) }}",
     )
     paused = WrkPauseLaunchOperator.partial(task_id="pause").expand(launch_id=running.output)
     resumed = WrkResumeLaunchOperator.partial(task_id="resume").expand(launch_id=running.output)

@@ -112,12 +112,12 @@ def test_example_pause_running_pauses_then_resumes_each_running_launch_of_its_in
     inside = {
         launch_id
         for launch_id in pause_running.candidates
-        if begin <= pause_running.starts[launch_id] <= end
+        if begin <= pause_running.starts[launch_id] < end
     }
 
     assert result.state == "success", result.output[-8000:]
     assert end == LOGICAL_DATE
-    assert inside, "the launch started at the logical date is in every interval"
+    assert inside, "launches started in the past hour are in the interval"
     assert sorted(result.xcom("list_running"), key=str) == sorted(inside, key=str)
     for launch_id in pause_running.starts:
         expected = ["pause", "resume"] if launch_id in inside else []
@@ -131,7 +131,7 @@ def test_example_pause_running_pauses_then_resumes_each_running_launch_of_its_in
         assert mapped == dict.fromkeys(range(len(inside)), "success"), task_id
     rendered = result.rendered("list_running")
     assert datetime.fromisoformat(rendered["lower_start_date"]) == begin
-    assert datetime.fromisoformat(rendered["upper_start_date"]) == end
+    assert datetime.fromisoformat(rendered["upper_start_date"]) == end - timedelta(microseconds=1)
     assert rendered["wrkflow_uuid"] == EXAMPLE_WRKFLOW
 
 
@@ -140,7 +140,11 @@ def test_example_pause_running_looks_at_the_past_hour(pause_running: PauseRunnin
 
     assert (begin, end) == (LOGICAL_DATE - timedelta(hours=1), LOGICAL_DATE)
     paused = {i for i in pause_running.starts if actions_on(pause_running.sim, i, "pause")}
-    assert len(paused) == 4
+    # From the hour's first second up to, not including, its end: the launch started at the
+    # interval's end is the next run's.
+    assert len(paused) == 3
+    started_at_end = [i for i, start in pause_running.starts.items() if start == LOGICAL_DATE]
+    assert [actions_on(pause_running.sim, i) for i in started_at_end] == [[]]
 
 
 def test_example_wait_strict_succeeds_for_a_clean_launch_in_reschedule_mode() -> None:

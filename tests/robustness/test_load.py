@@ -46,6 +46,7 @@ def test_500_waits_all_succeed_under_a_rate_limit(
     hinted: bool,
     wrk_simulator_factory: SimulatorFactory,
     use_connection: Callable[..., None],
+    report: Callable[[str, object], None],
 ) -> None:
     sim = wrk_simulator_factory(rate_limit=API_LIMIT)
     uuids = [sim.add_wrkflow() for _ in range(wrkflows)]
@@ -85,10 +86,10 @@ def test_500_waits_all_succeed_under_a_rate_limit(
     outcomes = [
         found[0]["status"] if len(found) == 1 else f"{len(found)} events" for found in events
     ]
-    print(
-        f"\n{layout}: {WAITS} waits, {len(requests)} requests, {limited} answered 429, "
-        f"wall {wall:.1f} s against an ideal of {ideal:.1f} s"
-    )
+    report("waits", WAITS)
+    report("requests", len(requests))
+    report("answered 429", limited)
+    report("wall seconds against the ideal", (round(wall, 1), round(ideal, 1)))
     failures = [found for found in events if len(found) != 1 or found[0]["status"] != "success"]
     assert not failures, f"{len(failures)} waits did not succeed, e.g. {failures[0]}"
     assert outcomes.count("success") == WAITS

@@ -2,7 +2,8 @@
 
 Hypothesis drives the simulator, in both dialects, through the hook. After every step the hook's
 view of each launch (``get_launch`` and ``get_launches``) must match a small model, and the
-sensor's verdict (``wrk_provider.verdict.judge``) must be the one the model predicts:
+verdict (``wrk_provider.verdict.judge`` for every sensor setting, and a real
+``WrkLaunchSensor.poke`` for one setting a launch) must be the one the model predicts:
 
 - a running launch accrues time; it is completed once that time reaches its duration;
 - a paused launch stands still; a completed one never changes again;
@@ -21,8 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -39,6 +42,7 @@ from hypothesis.stateful import (
 from wrk_provider.client.errors import WrkAPIError, WrkRefusedError
 from wrk_provider.client.models import LaunchStatus
 from wrk_provider.hooks.wrk import WrkHook
+from wrk_provider.sensors.wrk import WrkLaunchSensor
 from wrk_provider.testing import Fault, WrkSimulator
 from wrk_provider.verdict import judge
 
@@ -105,6 +109,7 @@ class LaunchMachine(RuleBasedStateMachine):
         )
         self.hook = WrkHook(CONN_ID)
         self.model: dict[int, ModelLaunch] = {}
+        self.sensors: dict[int, WrkLaunchSensor] = {}
 
     def teardown(self) -> None:
         self.hook.close()
@@ -203,6 +208,29 @@ class LaunchMachine(RuleBasedStateMachine):
                     assert seen == expected, (launch_id, max_errors, fail_on_paused, model)
                     if verdict.failure:
                         assert str(launch_id) in verdict.failure
+            max_errors, fail_on_paused = SETTINGS[launch_id % len(SETTINGS)]
+            seen = self._poke(launch_id, max_errors, fail_on_paused)
+            assert seen == model.expected_verdict(max_errors, fail_on_paused), (launch_id, model)
+
+    def _poke(self, launch_id: int, max_errors: int | None, fail_on_paused: bool) -> str:
+        """What a real sensor, kept across steps as in poke mode, makes of the launch now."""
+        sensor = self.sensors.get(launch_id)
+        if sensor is None:
+            sensor = WrkLaunchSensor(
+                task_id=f"wait_{launch_id}",
+                launch_id=launch_id,
+                wrk_conn_id=CONN_ID,
+                max_errors=max_errors,
+                fail_on_paused=fail_on_paused,
+            )
+            self.sensors[launch_id] = sensor
+        try:
+            # A stand-in for the task context: the sensor only pushes its link to XCom with it.
+            done = sensor.poke(mock.MagicMock()).is_done
+        except AirflowFailException as failure:
+            assert str(launch_id) in str(failure)
+            return "failure"
+        return "done" if done else "waiting"
 
     @invariant()
     def every_fault_was_absorbed(self) -> None:
