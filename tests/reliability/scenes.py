@@ -38,16 +38,16 @@ def pause_resume_wait(sim: WrkSimulator, cues: Cues) -> dict[str, Any]:
 
 
 def pause_running(sim: WrkSimulator, cues: Cues) -> dict[str, Any]:
-    """Three running launches started in the hour before the run (both ends included), and five
-    that are not to be touched: paused, completed, started just after or just before the hour,
-    or of another wrkflow."""
+    """Three running launches started in the hour before the run (its first and last seconds
+    included), and five that are not to be touched: paused, completed, started on the hour's end
+    (the next run's) or just before its start, or of another wrkflow."""
     end = int(RUN_AT.timestamp())
     start, middle = end - 3600, end - 1800
-    for started in (start, middle, end):
+    for started in (start, middle, end - 1):
         sim.add_launch(wrkflow_uuid=WRKFLOW, start_date=started, duration=3600)
     sim.add_launch(wrkflow_uuid=WRKFLOW, start_date=middle, status="paused")
     sim.add_launch(wrkflow_uuid=WRKFLOW, start_date=middle, status="completed")
-    sim.add_launch(wrkflow_uuid=WRKFLOW, start_date=end + 1, duration=3600)
+    sim.add_launch(wrkflow_uuid=WRKFLOW, start_date=end, duration=3600)
     sim.add_launch(wrkflow_uuid=WRKFLOW, start_date=start - 1, duration=3600)
     sim.add_launch(wrkflow_uuid=OTHER_WRKFLOW, start_date=middle, duration=3600)
     return {"logical_date": RUN_AT}
