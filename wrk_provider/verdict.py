@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wrk_provider.client.config import is_whole_number_text
 from wrk_provider.client.errors import WrkInvalidInputError
 from wrk_provider.client.models import Launch, LaunchStatus
 
@@ -49,7 +50,7 @@ def check_max_errors(max_errors: object) -> int | None:
     """``max_errors`` as a whole number, zero or more, or None for no limit."""
     if max_errors is None:
         return None
-    if isinstance(max_errors, str) and max_errors.isascii() and max_errors.strip().isdigit():
+    if isinstance(max_errors, str) and is_whole_number_text(max_errors):
         return int(max_errors)
     if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 0:
         raise WrkInvalidInputError(
@@ -60,7 +61,7 @@ def check_max_errors(max_errors: object) -> int | None:
 
 def check_max_consecutive_failures(value: object) -> int:
     """``max_consecutive_failures`` as a whole number, 1 or more."""
-    if isinstance(value, str) and value.isascii() and value.strip().isdigit():
+    if isinstance(value, str) and is_whole_number_text(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise WrkInvalidInputError(

@@ -123,6 +123,12 @@ class ClientConfig:
         return self.base_url + path
 
 
+def is_whole_number_text(text: str) -> bool:
+    """Whether ``text`` spells a whole number zero or more in ASCII digits, blanks around it
+    allowed: ``int()`` would also read other scripts' digits, which no setting means."""
+    return text.isascii() and text.strip().isdigit()
+
+
 def positive_number(
     value: object, name: str, default: float, *, unit: str = "seconds", example: str = "30"
 ) -> float:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pendulum
 
+from wrk_provider.client.config import is_whole_number_text
 from wrk_provider.client.errors import WrkBadResponseError, WrkInvalidInputError, WrkNotFoundError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class LaunchStatus(str, enum.Enum):
                     return status
         elif isinstance(value, str):
             text = value.strip().lower()
-            if text.isascii() and text.isdigit():
+            if is_whole_number_text(text):
                 return cls.parse(int(text), field_name=field_name)
             for status in cls:
                 if status.value == text:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
 
-from wrk_provider.client.config import positive_number
+from wrk_provider.client.config import is_whole_number_text, positive_number
 from wrk_provider.client.errors import WrkError, WrkInvalidInputError
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ def _flag(value: object) -> bool:
 def _whole(value: object, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isascii() and value.strip().isdigit():
+    if isinstance(value, str) and is_whole_number_text(value):
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value

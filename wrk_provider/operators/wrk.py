@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from wrk_provider._arguments import check_literal_launch_id
 from wrk_provider.client.config import launch_id_text, positive_number
-from wrk_provider.client.errors import WrkAPIError, WrkNotFoundError, WrkRefusedError
+from wrk_provider.client.errors import WrkError, WrkNotFoundError, WrkRefusedError
 from wrk_provider.client.models import LaunchStatus
 from wrk_provider.hooks.wrk import WrkHook
 from wrk_provider.links.wrk import LAUNCH_URL_XCOM_KEY, WrkLaunchLink, launch_url
@@ -77,10 +77,10 @@ class _WrkLaunchActionOperator(BaseOperator):
         self.log.info("Asking Wrk to %s launch %s (now %s).", self.action, launch_id, launch.status)
         try:
             getattr(hook, f"{self.action}_launch")(launch_id)
-        except (WrkRefusedError, WrkAPIError) as error:
-            if isinstance(error, WrkAPIError) and error.status_code != 409:
-                raise
-            self._fail_if_completed_meanwhile(hook, launch_id, error)
+        except WrkError as error:
+            # Refused ({"status": false}) or 409: perhaps the launch completed meanwhile.
+            if isinstance(error, WrkRefusedError) or error.status_code == 409:
+                self._fail_if_completed_meanwhile(hook, launch_id, error)
             raise
         if not self.confirm:
             launch = hook.get_launch(launch_id)

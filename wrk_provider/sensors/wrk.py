@@ -137,7 +137,7 @@ class WrkLaunchSensor(BaseSensorOperator):
 
     def _get_hook(self) -> WrkHook:
         """One hook, and so one HTTP session, for all the pokes this task instance makes."""
-        if self._hook is None or self._hook.wrk_conn_id != self.wrk_conn_id:
+        if self._hook is None:
             self._hook = WrkHook(self.wrk_conn_id)
         return self._hook
 
